@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module layout: see docs/ and ../shared/DESIGN.md. Dependencies point one way:
+// PortableMath, Hashing, ANS and Container stand alone; Codecs builds on ANS and PortableMath;
+// Model on PortableMath and Hashing; BitsBack on all of them; the CLI on BitsBack.
+let package = Package(
+  name: "bbans",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "BitsBack", targets: ["BitsBack"]),
+    .library(name: "Codecs", targets: ["Codecs"]),
+    .library(name: "ANS", targets: ["ANS"]),
+    .library(name: "PortableMath", targets: ["PortableMath"]),
+    .executable(name: "bbans", targets: ["bbans"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .target(name: "PortableMath"),
+    .target(name: "Hashing"),
+    .target(name: "ANS"),
+    .target(name: "Codecs", dependencies: ["ANS", "PortableMath"]),
+    .target(name: "Model", dependencies: ["PortableMath", "Hashing"]),
+    .target(name: "Container", dependencies: ["Hashing"]),
+    .systemLibrary(
+      name: "CZstd", pkgConfig: "libzstd",
+      providers: [.apt(["libzstd-dev"])]),
+    .systemLibrary(
+      name: "CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "BitsBack",
+      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "CZstd", "CZlib"]),
+    .executableTarget(
+      name: "bbans",
+      dependencies: ["BitsBack", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // Shared by the test targets: a seeded generator and the codec round-trip contract.
+    .target(name: "TestSupport", dependencies: ["ANS", "Codecs"], path: "Sources/TestSupport"),
+
+    .testTarget(name: "PortableMathTests", dependencies: ["PortableMath"]),
+    .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "ANSTests", dependencies: ["ANS", "TestSupport"]),
+    .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ANS", "PortableMath", "TestSupport"]),
+    .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),
+    .testTarget(name: "ContainerTests", dependencies: ["Container", "TestSupport"]),
+    .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "TestSupport"]),
+    .testTarget(name: "bbansTests", dependencies: ["BitsBack", "TestSupport"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// ANS: placeholder until its issue lands.

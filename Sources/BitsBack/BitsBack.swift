@@ -1,0 +1,1 @@
+// BitsBack: placeholder until its issue lands.

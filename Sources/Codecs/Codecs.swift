@@ -1,0 +1,1 @@
+// Codecs: placeholder until its issue lands.

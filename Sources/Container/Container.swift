@@ -1,0 +1,1 @@
+// Container: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// PortableMath: placeholder until its issue lands.

@@ -1,0 +1,3 @@
+import BitsBack
+
+print("bbans: not yet implemented")
