@@ -1,3 +1,0 @@
-import BitsBack
-
-print("bbans: not yet implemented")
