@@ -1,1 +1,0 @@
-// ANS: placeholder until its issue lands.
