@@ -1,1 +1,0 @@
-// Container: placeholder until its issue lands.
