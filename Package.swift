@@ -24,6 +24,8 @@ let package = Package(
     .target(name: "Codecs", dependencies: ["ANS", "PortableMath"]),
     .target(name: "Model", dependencies: ["PortableMath", "Hashing"]),
     .target(name: "Container", dependencies: ["Hashing"]),
+    // The built-in models' weights, compiled in with #embed (see Sources/BuiltinModels).
+    .target(name: "BuiltinModels", exclude: ["weights"]),
     .systemLibrary(
       name: "CZstd", pkgConfig: "libzstd",
       providers: [.apt(["libzstd-dev"])]),
@@ -32,7 +34,7 @@ let package = Package(
       providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "BitsBack",
-      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "CZstd", "CZlib"]),
+      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "BuiltinModels", "CZstd", "CZlib"]),
     .executableTarget(
       name: "bbans",
       dependencies: ["BitsBack", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -45,8 +47,8 @@ let package = Package(
     .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ANS", "PortableMath", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),
     .testTarget(name: "ContainerTests", dependencies: ["Container", "TestSupport"]),
-    .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "TestSupport"]),
-    .testTarget(name: "bbansTests", dependencies: ["BitsBack", "TestSupport"]),
+    .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "ANS", "Model", "Container", "TestSupport"]),
+    .testTarget(name: "bbansTests", dependencies: ["bbans", "Model", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

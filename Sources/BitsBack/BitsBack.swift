@@ -1,1 +1,0 @@
-// BitsBack: placeholder until its issue lands.

@@ -1,0 +1,19 @@
+// The built-in models' weights files, compiled into the binary with C23 #embed so that every
+// build of bbans (swift run, an installed release binary, a static binary) finds them without
+// any file beside it. Each entry is the exact bytes of a file in weights/.
+#ifndef BBANS_BUILTIN_MODELS_H
+#define BBANS_BUILTIN_MODELS_H
+#include <stddef.h>
+
+typedef struct {
+  const char *name;
+  const unsigned char *bytes;
+  size_t size;
+} bbans_builtin_model;
+
+/// The number of built-in models.
+size_t bbans_builtin_model_count(void);
+/// The built-in model at `index` (0 ≤ index < count).
+bbans_builtin_model bbans_builtin_model_at(size_t index);
+
+#endif

@@ -1,1 +1,0 @@
-// Codecs: placeholder until its issue lands.
