@@ -7,5 +7,5 @@ struct BBANS: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bbans",
     abstract: "Lossless compression of small-image datasets with bits-back coding (BB-ANS).",
-    subcommands: [])
+    subcommands: [Compress.self, Decompress.self, Info.self, Models.self, Train.self, Bench.self])
 }

@@ -1,0 +1,43 @@
+/// Why a compression or decompression could not be done; each description is one sentence.
+public enum BitsBackError: Error, Equatable, CustomStringConvertible {
+  case unknownModel(String, available: [String])
+  case unreadableModel(String)
+  /// The container names a model that this build does not have (and none was given).
+  case modelUnavailable(name: String, hash: UInt64)
+  /// The model given has another identity than the one the container was made with.
+  case modelMismatch(name: String, expected: UInt64, found: UInt64)
+  /// The data does not fit the model asked for.
+  case modelDoesNotFit(model: String, reason: String)
+  /// A bits-back chunk whose message does not decode cleanly.
+  case corruptChunk(index: Int, reason: String)
+  /// The side bytes of the container do not describe the data.
+  case corruptSideBytes(String)
+  /// The rebuilt file does not have the checksum that the container recorded.
+  case originalChecksumMismatch(stored: UInt64, computed: UInt64)
+
+  public var description: String {
+    switch self {
+    case let .unknownModel(name, available):
+      return "there is no built-in model or model file called '\(name)' (built-in: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+    case let .unreadableModel(path):
+      return "cannot read the model file \(path)"
+    case let .modelUnavailable(name, hash):
+      return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have; pass its weights file with --model"
+    case let .modelMismatch(name, expected, found):
+      return "the file was compressed with the model '\(name)' of hash \(hex(expected)), but the model given has hash \(hex(found))"
+    case let .modelDoesNotFit(model, reason):
+      return "the data does not fit the model '\(model)': \(reason)"
+    case let .corruptChunk(index, reason):
+      return "chunk \(index) is corrupt: \(reason)"
+    case let .corruptSideBytes(reason):
+      return "the container's description of the original file is corrupt: \(reason)"
+    case let .originalChecksumMismatch(stored, computed):
+      return "the rebuilt file does not match: the container says its checksum is \(hex(stored)), the data gives \(hex(computed))"
+    }
+  }
+}
+
+func hex(_ value: UInt64) -> String {
+  let digits = String(value, radix: 16, uppercase: true)
+  return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+}

@@ -1,0 +1,205 @@
+import ANS
+import Codecs
+import Model
+import PortableMath
+
+/// The BB-ANS chain of one chunk: B lanes of images coded in lock-step, so that the networks
+/// run on B images at a time (DESIGN.md, "Speed: chains in lock-step").
+///
+/// Lane l holds a contiguous block of the chunk's images; step t codes image t of every lane
+/// that has one. Per image (Townsend, Bird and Barber, ICLR 2019):
+///   encode: pop z with the posterior q(z|x), push x with the likelihood p(x|z) (pixels in
+///           reverse raster order), push z with the prior (uniform over the buckets);
+///   decode: the exact reverse, steps from last to first, lanes from last to first.
+/// All lanes share one tail, so the chain's initial bits are paid once per chunk: step 0 codes
+/// its lanes one after another (each lane's posterior pops take the words that the lanes before
+/// it pushed), later steps in three phases over all lanes (posterior pops, likelihood pushes,
+/// prior pushes), which keeps the networks batched.
+package struct ChunkCoder {
+  /// The precision of the posterior's bucket frequencies.
+  static let posteriorPrecisionBits = 24
+
+  let model: VAE
+  let buckets: MaxEntropyBuckets
+  let pixels: PixelLikelihood
+  package let pixelCount: Int
+  let latentCount: Int
+  let prior: Uniform
+
+  package init(model: VAE) {
+    self.model = model
+    let architecture = model.architecture
+    buckets = MaxEntropyBuckets(bits: architecture.bucketBits)
+    pixels = PixelLikelihood(architecture)
+    pixelCount = architecture.pixelCount
+    latentCount = architecture.latentCount
+    prior = Uniform(bits: architecture.bucketBits)
+  }
+
+  /// How a chunk of `imageCount` images is laid over `laneCount` lanes.
+  struct Layout {
+    let laneCount: Int
+    let perLane: Int
+    let extra: Int
+
+    init(imageCount: Int, laneCount requested: Int) {
+      laneCount = max(1, min(requested, imageCount))
+      perLane = imageCount / laneCount
+      extra = imageCount % laneCount
+    }
+
+    /// The number of steps: the longest lane's image count.
+    var stepCount: Int { perLane + (extra > 0 ? 1 : 0) }
+    /// The lanes that have an image at step t: 0..<activeLanes(t) (longer lanes come first).
+    func activeLanes(_ t: Int) -> Int { t < perLane ? laneCount : extra }
+    /// The index in the chunk of lane l's image at step t.
+    func image(lane l: Int, step t: Int) -> Int { l * perLane + min(l, extra) + t }
+  }
+
+  // MARK: - Encode
+
+  /// Codes `imageCount` images (pixels row-major, imageCount × pixelCount) into a message.
+  /// - Returns: the message; its `floorWordsRead` measures the initial bits.
+  package func encode(_ images: UnsafeBufferPointer<UInt8>, imageCount: Int, laneCount: Int) -> ANSMessage {
+    precondition(images.count == imageCount * pixelCount, "ChunkCoder.encode: \(images.count) pixels for \(imageCount) images")
+    let layout = Layout(imageCount: imageCount, laneCount: laneCount)
+    var message = ANSMessage(laneCount: layout.laneCount)
+    guard imageCount > 0 else { return message }
+    let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
+    defer { batch.deallocate() }
+    var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
+    for t in 0..<layout.stepCount {
+      let active = layout.activeLanes(t)
+      for l in 0..<active {
+        let source = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
+        (batch.baseAddress! + l * pixelCount).update(from: source, count: pixelCount)
+      }
+      if t == 0 {
+        // One lane after another: each lane's posterior takes the bits of the lanes before it.
+        for l in 0..<active {
+          let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
+          let posterior = model.posterior(pixels: image, count: 1)
+          popPosterior(posterior, row: 0, into: &latents, lane: l, message: &message)
+          let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
+          pushImage(batch, lane: l, parameters: parameters, row: 0, message: &message)
+          pushPrior(latents, lane: l, message: &message)
+        }
+        continue
+      }
+      let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
+      for l in 0..<active { popPosterior(posterior, row: l, into: &latents, lane: l, message: &message) }
+      let parameters = likelihoodParameters(latents, lanes: 0..<active)
+      for l in 0..<active { pushImage(batch, lane: l, parameters: parameters, row: l, message: &message) }
+      for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
+    }
+    return message
+  }
+
+  // MARK: - Decode
+
+  /// Decodes `imageCount` images from a message made by `encode`; for a message that `encode`
+  /// made, the message ends empty (the caller checks it: damage shows there).
+  package func decode(
+    _ message: inout ANSMessage, imageCount: Int, into images: UnsafeMutableBufferPointer<UInt8>
+  ) {
+    precondition(images.count == imageCount * pixelCount, "ChunkCoder.decode: \(images.count) pixels for \(imageCount) images")
+    let layout = Layout(imageCount: imageCount, laneCount: message.laneCount)
+    guard imageCount > 0 else { return }
+    let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
+    defer { batch.deallocate() }
+    var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
+    for t in stride(from: layout.stepCount - 1, through: 0, by: -1) {
+      let active = layout.activeLanes(t)
+      if t == 0 {
+        for l in stride(from: active - 1, through: 0, by: -1) {
+          popPrior(into: &latents, lane: l, message: &message)
+          let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
+          popImage(into: batch, lane: l, parameters: parameters, row: 0, message: &message)
+          let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
+          pushPosterior(model.posterior(pixels: image, count: 1), row: 0, latents, lane: l, message: &message)
+        }
+      } else {
+        for l in stride(from: active - 1, through: 0, by: -1) { popPrior(into: &latents, lane: l, message: &message) }
+        let parameters = likelihoodParameters(latents, lanes: 0..<active)
+        for l in stride(from: active - 1, through: 0, by: -1) {
+          popImage(into: batch, lane: l, parameters: parameters, row: l, message: &message)
+        }
+        let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
+        for l in stride(from: active - 1, through: 0, by: -1) {
+          pushPosterior(posterior, row: l, latents, lane: l, message: &message)
+        }
+      }
+      for l in 0..<active {
+        let target = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
+        target.update(from: batch.baseAddress! + l * pixelCount, count: pixelCount)
+      }
+    }
+  }
+
+  // MARK: - The three codecs of one image
+
+  /// q(z_j | x) for each latent dimension j of one row of the posterior's outputs.
+  func posteriorCodec(_ posterior: (mean: [Float], logScale: [Float]), row: Int, dimension j: Int) -> BucketedGaussian {
+    let index = row * latentCount + j
+    return BucketedGaussian(
+      mean: Double(posterior.mean[index]), scale: Portable.exp(Double(posterior.logScale[index])),
+      buckets: buckets, precisionBits: Self.posteriorPrecisionBits)
+  }
+
+  func popPosterior(
+    _ posterior: (mean: [Float], logScale: [Float]), row: Int, into latents: inout [Int], lane: Int,
+    message: inout ANSMessage
+  ) {
+    for j in 0..<latentCount {
+      latents[lane * latentCount + j] = posteriorCodec(posterior, row: row, dimension: j).pop(from: &message, lane: lane)
+    }
+  }
+
+  func pushPosterior(
+    _ posterior: (mean: [Float], logScale: [Float]), row: Int, _ latents: [Int], lane: Int,
+    message: inout ANSMessage
+  ) {
+    for j in stride(from: latentCount - 1, through: 0, by: -1) {
+      posteriorCodec(posterior, row: row, dimension: j).push(latents[lane * latentCount + j], onto: &message, lane: lane)
+    }
+  }
+
+  func pushPrior(_ latents: [Int], lane: Int, message: inout ANSMessage) {
+    for j in stride(from: latentCount - 1, through: 0, by: -1) {
+      prior.push(latents[lane * latentCount + j], onto: &message, lane: lane)
+    }
+  }
+
+  func popPrior(into latents: inout [Int], lane: Int, message: inout ANSMessage) {
+    for j in 0..<latentCount { latents[lane * latentCount + j] = prior.pop(from: &message, lane: lane) }
+  }
+
+  /// The decoder network on the bucket centres of the given lanes' latents.
+  func likelihoodParameters(_ latents: [Int], lanes: Range<Int>) -> [Float] {
+    var centres = [Float](repeating: 0, count: lanes.count * latentCount)
+    for (row, l) in lanes.enumerated() {
+      for j in 0..<latentCount { centres[row * latentCount + j] = Float(buckets.centres[latents[l * latentCount + j]]) }
+    }
+    return centres.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: lanes.count) }
+  }
+
+  func pushImage(
+    _ batch: UnsafeMutableBufferPointer<UInt8>, lane: Int, parameters: [Float], row: Int, message: inout ANSMessage
+  ) {
+    parameters.withUnsafeBufferPointer { p in
+      pixels.push(
+        batch.baseAddress! + lane * pixelCount, count: pixelCount,
+        parameters: p.baseAddress! + row * pixelCount * pixels.parametersPerPixel, onto: &message, lane: lane)
+    }
+  }
+
+  func popImage(
+    into batch: UnsafeMutableBufferPointer<UInt8>, lane: Int, parameters: [Float], row: Int, message: inout ANSMessage
+  ) {
+    parameters.withUnsafeBufferPointer { p in
+      pixels.pop(
+        into: batch.baseAddress! + lane * pixelCount, count: pixelCount,
+        parameters: p.baseAddress! + row * pixelCount * pixels.parametersPerPixel, from: &message, lane: lane)
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import ANS
+import Codecs
+import Model
+import PortableMath
+
+/// Turns the decoder network's raw outputs into the codec of each pixel, with the
+/// parametrization fixed by the model format (docs/MODEL_FORMAT.md), in Double with PortableMath.
+struct PixelLikelihood {
+  /// The precision of every pixel's frequencies.
+  static let precisionBits = 24
+
+  let likelihood: Likelihood
+  let parametersPerPixel: Int
+
+  init(_ architecture: Architecture) {
+    likelihood = architecture.likelihood
+    parametersPerPixel = architecture.parametersPerPixel
+  }
+
+  /// Pushes an image's pixels, the last first, so that `pop` decodes them in raster order.
+  func push(
+    _ pixels: UnsafePointer<UInt8>, count: Int, parameters: UnsafePointer<Float>,
+    onto message: inout ANSMessage, lane: Int
+  ) {
+    var i = count
+    while i > 0 {
+      i -= 1
+      let raw = parameters + i * parametersPerPixel
+      let symbol = Int(pixels[i])
+      switch likelihood {
+      case .bernoulli: bernoulli(raw).push(symbol, onto: &message, lane: lane)
+      case .betaBinomial: betaBinomial(raw).push(symbol, onto: &message, lane: lane)
+      case .logisticMixture(let k): logisticMixture(raw, k).push(symbol, onto: &message, lane: lane)
+      }
+    }
+  }
+
+  /// Pops an image's pixels in raster order.
+  func pop(
+    into pixels: UnsafeMutablePointer<UInt8>, count: Int, parameters: UnsafePointer<Float>,
+    from message: inout ANSMessage, lane: Int
+  ) {
+    for i in 0..<count {
+      let raw = parameters + i * parametersPerPixel
+      let symbol: Int
+      switch likelihood {
+      case .bernoulli: symbol = bernoulli(raw).pop(from: &message, lane: lane)
+      case .betaBinomial: symbol = betaBinomial(raw).pop(from: &message, lane: lane)
+      case .logisticMixture(let k): symbol = logisticMixture(raw, k).pop(from: &message, lane: lane)
+      }
+      pixels[i] = UInt8(truncatingIfNeeded: symbol)
+    }
+  }
+
+  /// −log₂ P(x) of one pixel under the quantized codec (for rate accounting in tests and bench).
+  func informationContent(of pixel: UInt8, parameters raw: UnsafePointer<Float>) -> Double {
+    switch likelihood {
+    case .bernoulli: return bernoulli(raw).informationContent(of: Int(pixel))
+    case .betaBinomial: return betaBinomial(raw).informationContent(of: Int(pixel))
+    case .logisticMixture(let k): return logisticMixture(raw, k).informationContent(of: Int(pixel))
+    }
+  }
+
+  // MARK: - The heads (docs/MODEL_FORMAT.md)
+
+  /// P(x = 1) = σ(ℓ).
+  @inline(__always)
+  func bernoulli(_ raw: UnsafePointer<Float>) -> Bernoulli {
+    Bernoulli(logit: Double(raw[0]), precisionBits: Self.precisionBits)
+  }
+
+  /// α = exp(clamp(a, −10, 10)), β = exp(clamp(b, −10, 10)), n = 255.
+  @inline(__always)
+  func betaBinomial(_ raw: UnsafePointer<Float>) -> BetaBinomial {
+    let a = min(max(Double(raw[0]), -10), 10), b = min(max(Double(raw[1]), -10), 10)
+    return BetaBinomial(n: 255, alpha: Portable.exp(a), beta: Portable.exp(b), precisionBits: Self.precisionBits)
+  }
+
+  /// π = softmax(logits), μ_k raw, s_k = exp(max(ℓ_k, −7)); layout [logits, means, log-scales].
+  @inline(__always)
+  func logisticMixture(_ raw: UnsafePointer<Float>, _ k: Int) -> DiscretizedLogisticMixture {
+    var largest = -Double.infinity
+    for j in 0..<k { largest = max(largest, Double(raw[j])) }
+    var weights = SIMD8<Double>(repeating: 0), means = SIMD8<Double>(repeating: 0)
+    var scales = SIMD8<Double>(repeating: 1)
+    var total = 0.0
+    for j in 0..<k {
+      weights[j] = Portable.exp(Double(raw[j]) - largest)
+      total += weights[j]
+      means[j] = Double(raw[k + j])
+      scales[j] = Portable.exp(max(Double(raw[2 * k + j]), -7))
+    }
+    for j in 0..<k { weights[j] /= total }
+    return DiscretizedLogisticMixture(
+      weights: weights, means: means, scales: scales, componentCount: k, precisionBits: Self.precisionBits)
+  }
+}

@@ -1,0 +1,278 @@
+import ANS
+import Container
+import Dispatch
+import Hashing
+import Model
+
+/// How to compress.
+public struct CompressionOptions: Sendable {
+  /// Which model codes the images: chosen from the data, or named.
+  public var model: ModelChoice = .automatic
+  /// Chunks are coded on this many threads at once (the output does not depend on it).
+  public var threadCount: Int = 2
+  /// Images per chunk; nil picks one chunk per thread, at most `maxDefaultChunkImages` each.
+  public var chunkImageCount: Int? = nil
+  /// BB-ANS chains side by side in a chunk (the networks run on this many images at once).
+  public var laneCount: Int = 32
+  /// The zstd level for data no model fits.
+  public var zstdLevel: Int = 19
+
+  public static let maxDefaultChunkImages = 8192
+
+  public init() {}
+}
+
+/// The model for a compression.
+public enum ModelChoice: Sendable {
+  /// The built-in model that fits the data best (shape, binary or 8-bit, rate on a sample).
+  case automatic
+  /// This model, whatever the data (an error if it does not fit).
+  case model(CodingModel)
+}
+
+/// What a compression did, for the command line's summary and `bbans bench`.
+public struct CompressionReport: Sendable {
+  public var originalSize: Int
+  public var compressedSize: Int = 0
+  /// The model used, or nil when the data went through zstd.
+  public var modelName: String?
+  public var imageCount: Int = 0
+  public var pixelCount: Int = 0
+  public var chunks: [ChunkRecord] = []
+  /// Things the user should know (e.g. why the model was not used).
+  public var notes: [String] = []
+  /// The initial-bit cost over all bits-back chunks.
+  public var initialBits: Int { chunks.reduce(0) { $0 + Int($1.initialBits) } }
+}
+
+/// Compresses files into the .bba container.
+public enum Compressor {
+  /// Compresses `input`, handing the container's bytes to `write` piece by piece.
+  ///
+  /// Images (IDX, NPY, PGM; see `DatasetFile`) are coded with bits-back when a model fits;
+  /// any other bytes, and any chunk that zstd codes smaller, go through zstd.
+  public static func compress(
+    _ input: [UInt8], options: CompressionOptions = CompressionOptions(),
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+    write: @escaping ([UInt8]) throws -> Void
+  ) throws -> CompressionReport {
+    var report = CompressionReport(originalSize: input.count)
+    var written = 0
+    let sink: ([UInt8]) throws -> Void = { bytes in
+      written += bytes.count
+      try write(bytes)
+    }
+    let parsed = try DatasetFile.parse(input)
+    var plan: Plan? = nil
+    if let (images, layout) = parsed {
+      plan = try choosePlan(images: images, layout: layout, options: options, notes: &report.notes)
+    } else if input.count >= 2 && input[0] == 0x1F && input[1] == 0x8B {
+      report.notes.append("the gzip stream cannot be rebuilt bit for bit, so its bytes go through zstd; gunzip the file first to let the model code its pixels")
+    }
+    if let plan {
+      report.modelName = plan.model.name
+      report.imageCount = plan.images.count
+      report.pixelCount = plan.images.pixels.count
+      report.chunks = try compressImages(plan, input: input, options: options, progress: progress, sink: sink)
+    } else {
+      report.chunks = try compressOpaque(input, options: options, progress: progress, sink: sink)
+    }
+    report.compressedSize = written
+    return report
+  }
+
+  /// Compresses `input` into a container in memory.
+  public static func compress(_ input: [UInt8], options: CompressionOptions = CompressionOptions()) throws -> [UInt8] {
+    var output: [UInt8] = []
+    _ = try compress(input, options: options) { output.append(contentsOf: $0) }
+    return output
+  }
+
+  // MARK: - Images
+
+  /// The images, how to rebuild the file around them, and the model that codes them.
+  struct Plan {
+    let images: ImageBatch
+    let layout: FileLayout
+    let model: CodingModel
+    let transform: PixelTransform
+  }
+
+  static func choosePlan(
+    images: ImageBatch, layout: FileLayout, options: CompressionOptions, notes: inout [String]
+  ) throws -> Plan? {
+    let binary = PixelTransform.binary(for: images.pixels)
+    switch options.model {
+    case .model(let model):
+      let a = model.architecture
+      guard a.height == images.height && a.width == images.width && a.channels == images.channels else {
+        throw BitsBackError.modelDoesNotFit(
+          model: model.name,
+          reason: "it takes \(a.height)×\(a.width)×\(a.channels) images, the data has \(images.height)×\(images.width)×\(images.channels)")
+      }
+      if a.likelihood == .bernoulli && binary == nil {
+        throw BitsBackError.modelDoesNotFit(model: model.name, reason: "it codes binary images, and the data has other values than 0 and 1 (or 0 and 255)")
+      }
+      return Plan(images: images, layout: layout, model: model, transform: a.likelihood == .bernoulli ? binary! : .identity)
+    case .automatic:
+      guard images.count > 0 else { return nil }
+      let candidates = ModelRegistry.builtins.filter { model in
+        let a = model.architecture
+        return a.height == images.height && a.width == images.width && a.channels == images.channels
+          && (a.likelihood == .bernoulli) == (binary != nil)
+      }
+      guard !candidates.isEmpty else {
+        notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd")
+        return nil
+      }
+      let transform = binary ?? .identity
+      let best = candidates.count == 1 ? candidates[0] : bestOnSample(candidates, images: images, transform: transform)
+      return Plan(images: images, layout: layout, model: best, transform: transform)
+    }
+  }
+
+  /// The candidate that codes the first images (up to 64) in the fewest bits.
+  static func bestOnSample(_ candidates: [CodingModel], images: ImageBatch, transform: PixelTransform) -> CodingModel {
+    let pixelsPerImage = images.height * images.width * images.channels
+    let sampleCount = min(64, images.count)
+    let sample = transform.forward(Array(images.pixels[0..<(sampleCount * pixelsPerImage)]))
+    var best = candidates[0]
+    var bestBits = Int.max
+    for model in candidates {
+      let bits = sample.withUnsafeBufferPointer {
+        ChunkCoder(model: model.vae).encode($0, imageCount: sampleCount, laneCount: 8).bitCount
+      }
+      if bits < bestBits { (best, bestBits) = (model, bits) }
+    }
+    return best
+  }
+
+  static func compressImages(
+    _ plan: Plan, input: [UInt8], options: CompressionOptions,
+    progress: ((Int, Int) -> Void)?, sink: @escaping ([UInt8]) throws -> Void
+  ) throws -> [ChunkRecord] {
+    let images = plan.images
+    let header = ContainerHeader(
+      modelName: plan.model.name, modelHash: plan.model.identity, formatTag: plan.layout.format.rawValue,
+      itemCount: UInt64(images.count), height: UInt32(images.height), width: UInt32(images.width),
+      channels: UInt32(images.channels), sideBytes: SideBytes(transform: plan.transform, layout: plan.layout).encoded(),
+      originalSize: UInt64(input.count))
+    var writer = try ContainerWriter(header: header, sink: sink)
+    let pixelsPerImage = images.height * images.width * images.channels
+    let threads = max(1, options.threadCount)
+    let perChunk = max(1, options.chunkImageCount
+      ?? min(Self.defaultChunk(images.count, threads: threads), CompressionOptions.maxDefaultChunkImages))
+    let chunkCount = (images.count + perChunk - 1) / perChunk
+    let coder = ChunkCoder(model: plan.model.vae)
+    var records: [ChunkRecord] = []
+    var done = 0
+    // Chunks in groups of `threads`: coded at once, written in order; memory stays bounded.
+    for groupStart in stride(from: 0, to: chunkCount, by: threads) {
+      let group = groupStart..<min(groupStart + threads, chunkCount)
+      var results = [(ChunkRecord, [UInt8])?](repeating: nil, count: group.count)
+      results.withUnsafeMutableBufferPointer { slots in
+        DispatchQueue.concurrentPerform(iterations: group.count) { i in
+          let chunk = group.lowerBound + i
+          let first = chunk * perChunk
+          let count = min(perChunk, images.count - first)
+          let raw = Array(images.pixels[(first * pixelsPerImage)..<((first + count) * pixelsPerImage)])
+          slots[i] = encodeChunk(raw, imageCount: count, coder: coder, transform: plan.transform, options: options)
+        }
+      }
+      for result in results {
+        let (record, payload) = result!
+        records.append(try writer.append(record, payload: payload))
+        done += Int(record.itemCount)
+        progress?(done, images.count)
+      }
+    }
+    _ = try writer.finish(originalChecksum: XXH64.hash(input))
+    return records
+  }
+
+  /// One chunk per thread for small inputs, so that every core works.
+  static func defaultChunk(_ imageCount: Int, threads: Int) -> Int {
+    (imageCount + threads - 1) / threads
+  }
+
+  /// Codes one chunk with bits-back, or with zstd when that is smaller (or stores it).
+  static func encodeChunk(
+    _ raw: [UInt8], imageCount: Int, coder: ChunkCoder, transform: PixelTransform, options: CompressionOptions
+  ) -> (ChunkRecord, [UInt8]) {
+    let symbols = transform.forward(raw)
+    let message = symbols.withUnsafeBufferPointer {
+      coder.encode($0, imageCount: imageCount, laneCount: options.laneCount)
+    }
+    let payload = littleEndianBytes(message.flattened())
+    let checksum = XXH64.hash(raw)
+    let fallback = opaqueChunk(raw, level: 3)
+    if fallback.1.count <= payload.count {
+      var record = fallback.0
+      record.itemCount = UInt32(imageCount)
+      return (record, fallback.1)
+    }
+    let initialBits = 32 * message.floorWordsRead + 64 * message.laneCount
+    let record = ChunkRecord(
+      method: .bitsBack, itemCount: UInt32(imageCount), laneCount: UInt16(message.laneCount),
+      initialBits: UInt32(clamping: initialBits), rawSize: UInt64(raw.count), rawChecksum: checksum)
+    return (record, payload)
+  }
+
+  // MARK: - Opaque bytes
+
+  /// The size of the pieces that opaque data is cut into.
+  static let opaqueChunkSize = 8 << 20
+
+  static func compressOpaque(
+    _ input: [UInt8], options: CompressionOptions, progress: ((Int, Int) -> Void)?,
+    sink: @escaping ([UInt8]) throws -> Void
+  ) throws -> [ChunkRecord] {
+    var writer = try ContainerWriter(header: ContainerHeader(originalSize: UInt64(input.count)), sink: sink)
+    var records: [ChunkRecord] = []
+    for start in stride(from: 0, to: input.count, by: opaqueChunkSize) {
+      let piece = Array(input[start..<min(start + opaqueChunkSize, input.count)])
+      let (record, payload) = opaqueChunk(piece, level: options.zstdLevel)
+      records.append(try writer.append(record, payload: payload))
+      progress?(start + piece.count, input.count)
+    }
+    _ = try writer.finish(originalChecksum: XXH64.hash(input))
+    return records
+  }
+
+  /// zstd, or the bytes themselves when zstd does not make them smaller.
+  static func opaqueChunk(_ raw: [UInt8], level: Int) -> (ChunkRecord, [UInt8]) {
+    let checksum = XXH64.hash(raw)
+    if let compressed = try? Zstd.compress(raw, level: level), compressed.count < raw.count {
+      return (ChunkRecord(method: .zstd, rawSize: UInt64(raw.count), rawChecksum: checksum), compressed)
+    }
+    return (ChunkRecord(method: .stored, rawSize: UInt64(raw.count), rawChecksum: checksum), raw)
+  }
+}
+
+/// The words of a message as little-endian bytes.
+func littleEndianBytes(_ words: [UInt32]) -> [UInt8] {
+  var bytes = [UInt8](repeating: 0, count: words.count * 4)
+  for (i, word) in words.enumerated() {
+    bytes[4 * i] = UInt8(truncatingIfNeeded: word)
+    bytes[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 8)
+    bytes[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 16)
+    bytes[4 * i + 3] = UInt8(truncatingIfNeeded: word >> 24)
+  }
+  return bytes
+}
+
+extension Compressor {
+  /// The model that `compress` would use on `input` and its discretized −ELBO on the images
+  /// (bits/dim), or nil when the data would go through zstd. For `bbans bench`.
+  public static func modelRate(_ input: [UInt8], options: CompressionOptions = CompressionOptions()) throws -> (model: CodingModel, elbo: NegativeELBO)? {
+    var notes: [String] = []
+    guard let (images, layout) = try DatasetFile.parse(input), images.count > 0,
+      let plan = try choosePlan(images: images, layout: layout, options: options, notes: &notes)
+    else { return nil }
+    let symbols = plan.transform.forward(images.pixels)
+    let elbo = symbols.withUnsafeBufferPointer {
+      plan.model.vae.discretizedNegativeELBO(pixels: $0, count: images.count, threads: max(1, options.threadCount))
+    }
+    return (plan.model, elbo)
+  }
+}

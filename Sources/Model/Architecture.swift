@@ -1,0 +1,106 @@
+import PortableMath
+import Hashing
+/// The likelihood head p(x | z): how the decoder's raw outputs become a distribution per pixel.
+///
+/// The parametrisation is fixed (the coder rebuilds integer frequencies from the raw outputs
+/// with the same formulas in Double; see docs/MODEL_FORMAT.md):
+/// - `bernoulli`: one raw value ℓ per pixel; P(x = 1) = sigmoid(ℓ).
+/// - `betaBinomial` (n = 255): raw (a, b); α = exp(clamp(a, −10, 10)), β = exp(clamp(b, −10, 10));
+///   P(x) = C(n, x) B(x + α, n − x + β) / B(α, β).
+/// - `logisticMixture(K)`: raw [logit_0..K−1, μ_0..K−1, ℓ_0..K−1]; π = softmax(logits);
+///   s_k = exp(max(ℓ_k, −7)); c(x) = x/127.5 − 1, h = 1/255; e⁺ = c + h (+∞ at 255),
+///   e⁻ = c − h (−∞ at 0); P(x) = Σ_k π_k [σ((e⁺ − μ_k)/s_k) − σ((e⁻ − μ_k)/s_k)].
+public enum Likelihood: Equatable, Sendable {
+  case bernoulli
+  case betaBinomial
+  case logisticMixture(components: Int)
+
+  /// Raw decoder outputs per pixel.
+  public var parametersPerPixel: Int {
+    switch self {
+    case .bernoulli: return 1
+    case .betaBinomial: return 2
+    case .logisticMixture(let k): return 3 * k
+    }
+  }
+
+  /// The name used on the command line and in the weights file.
+  public var name: String {
+    switch self {
+    case .bernoulli: return "bernoulli"
+    case .betaBinomial: return "beta-binomial"
+    case .logisticMixture: return "logistic-mixture"
+    }
+  }
+
+  /// Whether pixels are 0/1 (Bernoulli) rather than 0...255.
+  public var isBinary: Bool { self == .bernoulli }
+
+  /// Bounds of the head's clamps (see the type's documentation).
+  public static let betaBinomialLogBound: Double = 10
+  public static let logisticMinLogScale: Double = -7
+  /// The largest number of mixture components a weights file may declare.
+  public static let maxComponents = 64
+}
+
+/// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
+public struct Architecture: Equatable, Sendable {
+  public var height: Int
+  public var width: Int
+  public var channels: Int
+  /// Hidden layer widths of the encoder, from the pixels inwards.
+  public var encoderHidden: [Int]
+  /// Hidden layer widths of the decoder, from the latents outwards.
+  public var decoderHidden: [Int]
+  public var latentCount: Int
+  /// Each latent is cut into 2^bucketBits buckets of equal prior mass.
+  public var bucketBits: Int
+  public var likelihood: Likelihood
+
+  public init(
+    height: Int, width: Int, channels: Int = 1, encoderHidden: [Int], decoderHidden: [Int],
+    latentCount: Int, bucketBits: Int, likelihood: Likelihood
+  ) {
+    self.height = height
+    self.width = width
+    self.channels = channels
+    self.encoderHidden = encoderHidden
+    self.decoderHidden = decoderHidden
+    self.latentCount = latentCount
+    self.bucketBits = bucketBits
+    self.likelihood = likelihood
+  }
+
+  public var pixelCount: Int { height * width * channels }
+  public var parametersPerPixel: Int { likelihood.parametersPerPixel }
+
+  /// Layer sizes of the encoder: pixels → hidden → (mean, log σ) per latent.
+  var encoderSizes: [Int] { [pixelCount] + encoderHidden + [2 * latentCount] }
+  /// Layer sizes of the decoder: latents → hidden → likelihood parameters per pixel.
+  var decoderSizes: [Int] { [latentCount] + decoderHidden + [pixelCount * parametersPerPixel] }
+
+  /// Why this architecture cannot be built, or nil. Limits keep a file's sizes sane.
+  public var problem: String? {
+    let limit = 1 << 24
+    if height < 1 || width < 1 || channels < 1 || height > limit || width > limit || channels > 64 {
+      return "the image shape \(height)×\(width)×\(channels) is not positive and bounded"
+    }
+    if pixelCount > limit { return "the image has \(pixelCount) values, more than \(limit)" }
+    if latentCount < 1 || latentCount > 4096 { return "the latent count \(latentCount) is not in 1...4096" }
+    if !(1...16).contains(bucketBits) { return "the bucket bits \(bucketBits) are not in 1...16" }
+    if case .logisticMixture(let k) = likelihood, !(1...Likelihood.maxComponents).contains(k) {
+      return "the mixture has \(k) components, not in 1...\(Likelihood.maxComponents)"
+    }
+    if (encoderHidden + decoderHidden).contains(where: { $0 < 1 || $0 > 65536 }) {
+      return "a hidden layer width is not in 1...65536"
+    }
+    if encoderHidden.count > 16 || decoderHidden.count > 16 { return "there are more than 16 hidden layers" }
+    return nil
+  }
+
+  /// Float parameters in the encoder and decoder.
+  public var parameterCount: Int {
+    func count(_ s: [Int]) -> Int { zip(s, s.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 } }
+    return count(encoderSizes) + count(decoderSizes)
+  }
+}

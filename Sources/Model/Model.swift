@@ -1,1 +1,0 @@
-// Model: placeholder until its issue lands.

@@ -1,0 +1,84 @@
+import PortableMath
+import Hashing
+/// The training objective: the continuous −ELBO of a shard of images, with the
+/// reparameterization trick (Kingma and Welling, 2014) and the KL in closed form, and its
+/// gradient with respect to every weight.
+///
+///     z = μ + σ·ε,   ε ~ N(0, I) given
+///     −ELBO = −log p(x | z) + KL(q(z|x) ‖ N(0, I)),
+///     KL = ½ Σ_j (μ_j² + σ_j² − 1 − 2 log σ_j)
+package enum Objective {
+  package struct Result {
+    /// Σ over the rows of −log p(x | z), in nats.
+    package var reconstruction: Double
+    /// Σ over the rows of the KL, in nats.
+    package var kl: Double
+    /// Gradients summed over the rows.
+    package var encoder: MLP
+    package var decoder: MLP
+  }
+
+  /// −ELBO and its gradients for `rows` images.
+  /// - Parameters:
+  ///   - input: the encoder input, rows × pixelCount (see `VAE.encoderInput`).
+  ///   - targets: the pixel values the likelihood scores, rows × pixelCount.
+  ///   - epsilon: the reparameterization noise, rows × latentCount.
+  ///   - transposed: the encoder's and decoder's weights transposed (`MLP.transposedWeights`).
+  package static func evaluate(
+    architecture: Architecture, encoder: MLP, decoder: MLP,
+    transposed: (encoder: [[Float]], decoder: [[Float]]),
+    input: [Float], targets: [UInt8], epsilon: [Float], rows: Int
+  ) -> Result {
+    precondition(rows > 0, "Objective.evaluate: no rows")
+    let l = architecture.latentCount, pixels = architecture.pixelCount, ppp = architecture.parametersPerPixel
+    let encoderActivations = encoder.forwardKeepingActivations(input, rows: rows)
+    let out = encoderActivations[encoderActivations.count - 1]
+    let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+    var z = [Float](repeating: 0, count: rows * l)
+    var sigma = [Float](repeating: 0, count: rows * l)
+    var kl = 0.0
+    for r in 0..<rows {
+      for j in 0..<l {
+        let mu = out[r * 2 * l + j]
+        let ls = Swift.min(Swift.max(out[r * 2 * l + l + j], lo), hi)
+        let s = Float(Portable.exp(Double(ls)))
+        sigma[r * l + j] = s
+        z[r * l + j] = mu + s * epsilon[r * l + j]
+        kl += 0.5 * (Double(mu) * Double(mu) + Double(s) * Double(s) - 1 - 2 * Double(ls))
+      }
+    }
+    let decoderActivations = decoder.forwardKeepingActivations(z, rows: rows)
+    let params = decoderActivations[decoderActivations.count - 1]
+    var dParams = [Float](repeating: 0, count: params.count)
+    var reconstruction = 0.0
+    params.withUnsafeBufferPointer { p in
+      targets.withUnsafeBufferPointer { x in
+        dParams.withUnsafeMutableBufferPointer { g in
+          for r in 0..<rows {
+            reconstruction += Heads.negativeLogLikelihood(
+              architecture.likelihood, params: p.baseAddress! + r * pixels * ppp, pixels: x.baseAddress! + r * pixels,
+              pixelCount: pixels, gradient: g.baseAddress! + r * pixels * ppp)
+          }
+        }
+      }
+    }
+    let (decoderGradient, dz) = decoder.backward(
+      activations: decoderActivations, outputGradient: dParams, rows: rows,
+      transposedWeights: transposed.decoder, wantInputGradient: true)
+    // ∂/∂μ = ∂L/∂z + μ;  ∂/∂log σ = ∂L/∂z · ε σ + (σ² − 1), zero where the clamp is active.
+    var dOut = [Float](repeating: 0, count: rows * 2 * l)
+    for r in 0..<rows {
+      for j in 0..<l {
+        let i = r * l + j
+        let mu = out[r * 2 * l + j], rawLs = out[r * 2 * l + l + j]
+        let s = sigma[i]
+        dOut[r * 2 * l + j] = dz[i] + mu
+        dOut[r * 2 * l + l + j] = (rawLs > lo && rawLs < hi) ? dz[i] * epsilon[i] * s + (s * s - 1) : 0
+      }
+    }
+    let (encoderGradient, _) = encoder.backward(
+      activations: encoderActivations, outputGradient: dOut, rows: rows,
+      transposedWeights: transposed.encoder, wantInputGradient: false)
+    return Result(reconstruction: reconstruction, kl: kl, encoder: encoderGradient, decoder: decoderGradient)
+  }
+}

@@ -1,0 +1,200 @@
+import PortableMath
+import Hashing
+import Dispatch
+
+/// The settings of a training run.
+public struct TrainingOptions: Equatable, Sendable {
+  public var batchSize = 64
+  public var learningRate = 1e-3
+  /// Decoupled weight decay (AdamW, Loshchilov and Hutter 2019) on the weights, not the biases.
+  public var weightDecay = 0.0
+  /// The learning rate decays exponentially per epoch, from `learningRate` in the first epoch
+  /// to `learningRate × finalLearningRateFraction` in the last.
+  public var finalLearningRateFraction = 0.1
+  public var epochs = 10
+  public var seed: UInt64 = 0
+  /// Each batch is split over this many threads; the same seed, data and thread count give
+  /// the same weights bit for bit.
+  public var threads = 2
+
+  public init() {}
+}
+
+/// Trains a VAE with Adam (Kingma and Ba, 2015) on the continuous −ELBO (`Objective`).
+///
+/// Determinism: the shuffles, the binarization of Bernoulli data and the noise ε come from
+/// generators derived from the seed; each batch is cut into `threads` shards of consecutive
+/// rows, and the shards' gradients are added in shard order.
+public struct Trainer {
+  public let architecture: Architecture
+  public let options: TrainingOptions
+  package private(set) var encoder: MLP
+  package private(set) var decoder: MLP
+  private var firstMoment: (encoder: MLP, decoder: MLP)
+  private var secondMoment: (encoder: MLP, decoder: MLP)
+  private var step = 0
+
+  public init(architecture: Architecture, options: TrainingOptions) {
+    precondition(options.batchSize >= 1 && options.threads >= 1 && options.epochs >= 1, "Trainer: batch size, threads and epochs must be positive")
+    let initial = VAE(randomWith: architecture, seed: options.seed)
+    self.init(starting: initial, options: options)
+  }
+
+  /// Continues training from `model`'s weights (fresh Adam moments).
+  public init(starting model: VAE, options: TrainingOptions) {
+    architecture = model.architecture
+    self.options = options
+    encoder = model.encoder
+    decoder = model.decoder
+    let zeros = (MLP(layers: model.encoder.layers.map { $0.zeros() }), MLP(layers: model.decoder.layers.map { $0.zeros() }))
+    firstMoment = zeros
+    secondMoment = zeros
+  }
+
+  /// The current weights as a model.
+  public func model(name: String, summary: String, figures: NegativeELBO) -> VAE {
+    VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder)
+  }
+
+  /// The learning rate of epoch `epoch` (0-based).
+  public func learningRate(epoch: Int) -> Double {
+    let span = Double(max(options.epochs - 1, 1))
+    return options.learningRate * Portable.exp(Double(min(epoch, options.epochs - 1)) / span * Portable.log(options.finalLearningRateFraction))
+  }
+
+  /// One pass over `count` images (pixels row-major, 0...255) in a seeded random order.
+  /// Bernoulli models see a fresh stochastic binarization (1 with probability v/255) each epoch.
+  /// - Parameter progress: called after each batch with the number of images done.
+  /// - Returns: the mean continuous −ELBO over the epoch's batches, in bits/dim.
+  public mutating func trainEpoch(
+    pixels: UnsafeBufferPointer<UInt8>, count: Int, epoch: Int, progress: ((Int) -> Void)? = nil
+  ) -> NegativeELBO {
+    let p = architecture.pixelCount, l = architecture.latentCount
+    precondition(count > 0 && pixels.count >= count * p, "Trainer.trainEpoch: \(pixels.count) pixels for \(count) images of \(p)")
+    var order = Array(0..<count)
+    var shuffler = SeededGenerator.derived(seed: options.seed, index: 3 * UInt64(epoch) + 1)
+    order.shuffle(using: &shuffler)
+    var binarizer = SeededGenerator.derived(seed: options.seed, index: 3 * UInt64(epoch) + 2)
+    var noise = SeededGenerator.derived(seed: options.seed, index: 3 * UInt64(epoch) + 3)
+    let binary = architecture.likelihood.isBinary
+    let lr = learningRate(epoch: epoch)
+    var reconstruction = 0.0, kl = 0.0
+    var start = 0
+    while start < count {
+      let rows = min(options.batchSize, count - start)
+      var targets = [UInt8](repeating: 0, count: rows * p)
+      for r in 0..<rows {
+        let src = order[start + r] * p
+        for i in 0..<p {
+          let v = pixels[src + i]
+          targets[r * p + i] = binary ? (binarizer.nextUnit() * 255 < Double(v) ? 1 : 0) : v
+        }
+      }
+      let input: [Float] = binary ? targets.map { Float($0) } : targets.map { Float($0) / 255 }
+      let epsilon = (0..<(rows * l)).map { _ in Float(noise.nextGaussian()) }
+      let result = gradients(input: input, targets: targets, epsilon: epsilon, rows: rows)
+      reconstruction += result.reconstruction
+      kl += result.kl
+      applyAdam(result.shards, scale: 1 / Float(rows), learningRate: lr)
+      start += rows
+      progress?(start)
+    }
+    let perDim = 1 / (Double(count * p) * Portable.log(2))
+    return NegativeELBO(reconstruction: reconstruction * perDim, kl: kl * perDim)
+  }
+
+  /// The batch's loss and the per-shard gradients, shards computed in parallel.
+  private func gradients(input: [Float], targets: [UInt8], epsilon: [Float], rows: Int)
+    -> (reconstruction: Double, kl: Double, shards: [Objective.Result]) {
+    let p = architecture.pixelCount, l = architecture.latentCount
+    let shardCount = min(options.threads, rows)
+    let transposed = (encoder: encoder.transposedWeights(), decoder: decoder.transposedWeights())
+    let results = UnsafeMutableBufferPointer<Objective.Result?>.allocate(capacity: shardCount)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    let work: (Int) -> Void = { s in
+      let lo = s * rows / shardCount, hi = (s + 1) * rows / shardCount
+      results[s] = Objective.evaluate(
+        architecture: architecture, encoder: encoder, decoder: decoder, transposed: transposed,
+        input: Array(input[(lo * p)..<(hi * p)]), targets: Array(targets[(lo * p)..<(hi * p)]),
+        epsilon: Array(epsilon[(lo * l)..<(hi * l)]), rows: hi - lo)
+    }
+    if shardCount == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: shardCount, execute: work) }
+    let shards = results.map { $0! }
+    // Losses added in shard order.
+    var reconstruction = 0.0, kl = 0.0
+    for s in shards { reconstruction += s.reconstruction; kl += s.kl }
+    return (reconstruction, kl, shards)
+  }
+
+  /// Adam with decoupled weight decay; the gradient is (Σ_shards g_s, in shard order) · scale.
+  private mutating func applyAdam(_ shards: [Objective.Result], scale: Float, learningRate: Double) {
+    step += 1
+    let beta1: Float = 0.9, beta2: Float = 0.999
+    var c1 = 1.0, c2 = 1.0
+    for _ in 0..<step { c1 *= 0.9; c2 *= 0.999; if c2 == 0 { break } }
+    let hyper = AdamStep(
+      lr: Float(learningRate), beta1: beta1, beta2: beta2,
+      correction1: Float(1 / (1 - c1)), correction2: Float(1 / (1 - c2)),
+      scale: scale, epsilon: 1e-8, decay: Float(options.weightDecay))
+    let threads = options.threads
+    for part in 0..<2 {
+      let layerCount = part == 0 ? encoder.layers.count : decoder.layers.count
+      for i in 0..<layerCount {
+        for weights in [true, false] {
+          let grads: [[Float]] = shards.map {
+            let layer = part == 0 ? $0.encoder.layers[i] : $0.decoder.layers[i]
+            return weights ? layer.weights : layer.bias
+          }
+          func run(_ param: inout [Float], _ m: inout [Float], _ v: inout [Float]) {
+            hyper.apply(param: &param, m: &m, v: &v, grads: grads, decay: weights, threads: threads)
+          }
+          if part == 0 {
+            if weights { run(&encoder.layers[i].weights, &firstMoment.encoder.layers[i].weights, &secondMoment.encoder.layers[i].weights) }
+            else { run(&encoder.layers[i].bias, &firstMoment.encoder.layers[i].bias, &secondMoment.encoder.layers[i].bias) }
+          } else {
+            if weights { run(&decoder.layers[i].weights, &firstMoment.decoder.layers[i].weights, &secondMoment.decoder.layers[i].weights) }
+            else { run(&decoder.layers[i].bias, &firstMoment.decoder.layers[i].bias, &secondMoment.decoder.layers[i].bias) }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// One Adam update over one tensor, elementwise (so any split over threads gives the same result):
+///   g = (Σ_s g_s)·scale;  m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;
+///   p = p − lr · (m·c1 / (√(v·c2) + ε) + decay · p).
+private struct AdamStep {
+  var lr, beta1, beta2, correction1, correction2, scale, epsilon, decay: Float
+
+  func apply(param: inout [Float], m: inout [Float], v: inout [Float], grads: [[Float]], decay useDecay: Bool, threads: Int) {
+    let n = param.count
+    let wd: Float = useDecay ? decay : 0
+    let gradPointers = grads.map { g in g.withUnsafeBufferPointer { $0.baseAddress! } }
+    withExtendedLifetime(grads) {
+      param.withUnsafeMutableBufferPointer { pp in
+        m.withUnsafeMutableBufferPointer { mp in
+          v.withUnsafeMutableBufferPointer { vp in
+            let p0 = pp.baseAddress!, m0 = mp.baseAddress!, v0 = vp.baseAddress!
+            let chunks = n >= 65536 ? threads : 1
+            let body: (Int) -> Void = { c in
+              let lo = c * n / chunks, hi = (c + 1) * n / chunks
+              for i in lo..<hi {
+                var g: Float = gradPointers[0][i]
+                for s in 1..<gradPointers.count { g = g + gradPointers[s][i] }
+                g = g * scale
+                let mi = beta1 * m0[i] + (1 - beta1) * g
+                let vi = beta2 * v0[i] + (1 - beta2) * g * g
+                m0[i] = mi
+                v0[i] = vi
+                p0[i] = p0[i] - lr * (mi * correction1 / ((vi * correction2).squareRoot() + epsilon) + wd * p0[i])
+              }
+            }
+            if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+          }
+        }
+      }
+    }
+  }
+}

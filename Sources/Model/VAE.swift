@@ -1,0 +1,118 @@
+import PortableMath
+import Hashing
+// Model: the VAE of bits-back coding (Townsend, Bird and Barber, ICLR 2019), with deterministic
+// inference. The encoder gives the posterior q(z|x), a diagonal Gaussian; the decoder gives the
+// likelihood p(x|z) through one of the heads of `Likelihood`; the prior is N(0, I).
+//
+// Determinism: the dense kernel (Dense.swift) accumulates every output in one fixed order and the
+// heads' formulas use PortableMath, so an image's outputs are bit-identical whatever the batch
+// size, SIMD position or thread, on every machine.
+
+/// −ELBO in bits per dimension, split into its reconstruction and KL parts.
+public struct NegativeELBO: Equatable, Sendable {
+  public var total: Double { reconstruction + kl }
+  /// −log₂ p(x | z) per pixel.
+  public var reconstruction: Double
+  /// KL(q(z|x) ‖ p(z)) per pixel (for the discretized figure: against the uniform bucket prior).
+  public var kl: Double
+
+  public init(reconstruction: Double, kl: Double) {
+    self.reconstruction = reconstruction
+    self.kl = kl
+  }
+}
+
+/// A trained VAE: immutable, safe to use from several threads at once.
+public struct VAE: Sendable {
+  public let architecture: Architecture
+  /// A short name ("mnist") and a one-line description, stored in the weights file.
+  public let name: String
+  public let summary: String
+  /// The validation discretized −ELBO recorded by training (zero parts if none was recorded).
+  public let figures: NegativeELBO
+  package let encoder: MLP
+  package let decoder: MLP
+  /// XXH64 of the serialized weights file: the model's identity in compressed files.
+  public let identity: UInt64
+
+  /// The posterior's log standard deviations are clamped to this range: below e^−8 every
+  /// bucket of 2^16 but one is empty anyway, and above e^2 the posterior is wider than the prior.
+  public static let logScaleRange: ClosedRange<Float> = -8...2
+
+  package init(architecture: Architecture, name: String, summary: String, figures: NegativeELBO,
+               encoder: MLP, decoder: MLP) {
+    precondition(architecture.problem == nil, "VAE: \(architecture.problem ?? "")")
+    precondition(encoder.layers.map(\.inCount) + [encoder.outCount] == architecture.encoderSizes, "VAE: encoder does not match the architecture")
+    precondition(decoder.layers.map(\.inCount) + [decoder.outCount] == architecture.decoderSizes, "VAE: decoder does not match the architecture")
+    self.architecture = architecture
+    self.name = name
+    self.summary = summary
+    self.figures = figures
+    self.encoder = encoder
+    self.decoder = decoder
+    self.identity = XXH64.hash(VAE.serialize(
+      architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder))
+  }
+
+  /// An untrained model with weights drawn from `seed` (He-uniform, zero biases): for tests and
+  /// as the starting point of training.
+  public init(randomWith architecture: Architecture, seed: UInt64, name: String = "untrained") {
+    precondition(architecture.problem == nil, "VAE(randomWith:): \(architecture.problem ?? "")")
+    var generator = SeededGenerator(seed: seed)
+    let encoder = MLP(sizes: architecture.encoderSizes, generator: &generator)
+    let decoder = MLP(sizes: architecture.decoderSizes, generator: &generator)
+    self.init(architecture: architecture, name: name, summary: "", figures: NegativeELBO(reconstruction: 0, kl: 0),
+              encoder: encoder, decoder: decoder)
+  }
+
+  /// A copy with other metadata (name, summary, recorded figures).
+  package func with(name: String? = nil, summary: String? = nil, figures: NegativeELBO? = nil) -> VAE {
+    VAE(architecture: architecture, name: name ?? self.name, summary: summary ?? self.summary,
+        figures: figures ?? self.figures, encoder: encoder, decoder: decoder)
+  }
+}
+
+extension VAE {
+  /// The encoder's input for `count` images: pixel/255 for 8-bit models, the 0/1 value (any
+  /// non-zero pixel counts as 1) for Bernoulli models.
+  package func encoderInput(pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {
+    let n = count * architecture.pixelCount
+    precondition(pixels.count >= n, "VAE: \(pixels.count) pixels given for \(count) images of \(architecture.pixelCount)")
+    if architecture.likelihood.isBinary {
+      return (0..<n).map { pixels[$0] != 0 ? 1 : 0 }
+    }
+    return (0..<n).map { Float(pixels[$0]) / 255 }
+  }
+
+  /// Posterior q(z|x) for `count` images (pixels row-major, count × pixelCount, values 0...255,
+  /// or 0/1 for Bernoulli models): means and log standard deviations, each count × latentCount.
+  /// log σ is clamped to `VAE.logScaleRange`.
+  public func posterior(pixels: UnsafeBufferPointer<UInt8>, count: Int) -> (mean: [Float], logScale: [Float]) {
+    precondition(count >= 0, "VAE.posterior: negative count")
+    let l = architecture.latentCount
+    if count == 0 { return ([], []) }
+    let input = encoderInput(pixels: pixels, count: count)
+    let out = input.withUnsafeBufferPointer { encoder.forward($0, rows: count) }
+    var mean = [Float](repeating: 0, count: count * l)
+    var logScale = [Float](repeating: 0, count: count * l)
+    let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+    for i in 0..<count {
+      for j in 0..<l {
+        mean[i * l + j] = out[i * 2 * l + j]
+        logScale[i * l + j] = Swift.min(Swift.max(out[i * 2 * l + l + j], lo), hi)
+      }
+    }
+    return (mean, logScale)
+  }
+
+  /// Raw likelihood parameters for `count` latent vectors (count × latentCount Floats, the bucket
+  /// centres): count × pixelCount × parametersPerPixel, pixel-major within an image. Turn them
+  /// into probabilities with the formulas of `Likelihood`.
+  public func likelihoodParameters(latents: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
+    precondition(count >= 0, "VAE.likelihoodParameters: negative count")
+    precondition(latents.count >= count * architecture.latentCount,
+                 "VAE.likelihoodParameters: \(latents.count) latents given for \(count) vectors of \(architecture.latentCount)")
+    if count == 0 { return [] }
+    return decoder.forward(latents, rows: count)
+  }
+}

@@ -1,0 +1,229 @@
+import PortableMath
+import Hashing
+/// Why a weights file could not be read. Each case carries the evidence.
+public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The file ends before the field `field`, which needs `needed` bytes at `offset`.
+  case truncated(field: String, offset: Int, needed: Int, available: Int)
+  /// The first 8 bytes are not "BBANSMDL".
+  case badMagic(found: [UInt8])
+  case unsupportedVersion(UInt32)
+  case unknownLikelihood(String)
+  /// The trailing XXH64 does not match the bytes before it.
+  case checksumMismatch(stored: UInt64, computed: UInt64)
+  /// The header describes a model that cannot be built.
+  case invalidArchitecture(String)
+  /// Tensor `index` has shape rows × columns where the architecture needs another.
+  case tensorShapeMismatch(index: Int, expected: [Int], found: [Int])
+  /// A string field is not valid UTF-8.
+  case invalidText(field: String)
+  /// Bytes remain between the last tensor and the checksum.
+  case trailingBytes(count: Int)
+
+  public var description: String {
+    switch self {
+    case let .truncated(field, offset, needed, available):
+      return "the model file is truncated: its \(field) needs \(needed) bytes at offset \(offset), but only \(available) remain"
+    case let .badMagic(found):
+      return "this is not a bbans model file: it starts with \(found.map { String($0, radix: 16) }) instead of \"BBANSMDL\""
+    case let .unsupportedVersion(v):
+      return "the model file has version \(v), which this build does not know (it reads version \(WeightsFile.version))"
+    case let .unknownLikelihood(name):
+      return "the model file uses the likelihood head '\(name)', which this build does not know"
+    case let .checksumMismatch(stored, computed):
+      return "the model file is corrupt: its checksum says 0x\(String(stored, radix: 16)) but its bytes give 0x\(String(computed, radix: 16))"
+    case let .invalidArchitecture(reason):
+      return "the model file describes an impossible model: \(reason)"
+    case let .tensorShapeMismatch(index, expected, found):
+      return "tensor \(index) of the model file has shape \(found) where the architecture needs \(expected)"
+    case let .invalidText(field):
+      return "the model file's \(field) is not valid UTF-8"
+    case let .trailingBytes(count):
+      return "the model file has \(count) unexpected bytes before its checksum"
+    }
+  }
+}
+
+/// The weights file (docs/MODEL_FORMAT.md): little-endian, magic, version, architecture, name,
+/// summary, training figures, tensors, trailing XXH64 of everything before it.
+enum WeightsFile {
+  static let magic: [UInt8] = Array("BBANSMDL".utf8)
+  static let version: UInt32 = 1
+
+  /// The tensors in file order: each layer's weights [in][out] then its bias, encoder first.
+  static func tensorShapes(_ a: Architecture) -> [[Int]] {
+    var shapes: [[Int]] = []
+    for sizes in [a.encoderSizes, a.decoderSizes] {
+      for (n, m) in zip(sizes, sizes.dropFirst()) { shapes.append([n, m]); shapes.append([1, m]) }
+    }
+    return shapes
+  }
+}
+
+extension VAE {
+  /// Reads a weights file; checks every size against the bytes left before allocating.
+  /// - Throws: `ModelError`.
+  public init(contentsOf bytes: [UInt8]) throws {
+    var r = ByteReader(bytes: bytes)
+    let magic = try r.bytes(8, "magic")
+    guard magic == WeightsFile.magic else { throw ModelError.badMagic(found: magic) }
+    let version = try r.u32("version")
+    guard version == WeightsFile.version else { throw ModelError.unsupportedVersion(version) }
+    let height = Int(try r.u32("height")), width = Int(try r.u32("width")), channels = Int(try r.u32("channels"))
+    let encoderHidden = try r.sizes("encoder hidden sizes")
+    let decoderHidden = try r.sizes("decoder hidden sizes")
+    let latentCount = Int(try r.u32("latent count"))
+    let bucketBits = Int(try r.u32("bucket bits"))
+    let headName = try r.text("likelihood name")
+    let headParameters = try r.sizes("likelihood parameters")
+    let likelihood: Likelihood
+    switch (headName, headParameters.count) {
+    case ("bernoulli", 0): likelihood = .bernoulli
+    case ("beta-binomial", 0): likelihood = .betaBinomial
+    case ("logistic-mixture", 1): likelihood = .logisticMixture(components: headParameters[0])
+    case ("bernoulli", _), ("beta-binomial", _), ("logistic-mixture", _):
+      throw ModelError.invalidArchitecture("the likelihood head '\(headName)' has \(headParameters.count) parameters")
+    default: throw ModelError.unknownLikelihood(headName)
+    }
+    let architecture = Architecture(
+      height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
+      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood)
+    if let problem = architecture.problem { throw ModelError.invalidArchitecture(problem) }
+    let name = try r.text("name")
+    let summary = try r.text("summary")
+    let reconstruction = try r.f64("reconstruction figure"), kl = try r.f64("KL figure")
+    let shapes = WeightsFile.tensorShapes(architecture)
+    let tensorCount = Int(try r.u32("tensor count"))
+    guard tensorCount == shapes.count else {
+      throw ModelError.invalidArchitecture("the file holds \(tensorCount) tensors where the architecture needs \(shapes.count)")
+    }
+    var tensors: [[Float]] = []
+    for (i, shape) in shapes.enumerated() {
+      let found = [Int(try r.u32("tensor \(i) rows")), Int(try r.u32("tensor \(i) columns"))]
+      guard found == shape else { throw ModelError.tensorShapeMismatch(index: i, expected: shape, found: found) }
+      tensors.append(try r.floats(shape[0] * shape[1], "tensor \(i)"))
+    }
+    let bodyEnd = r.offset
+    guard bytes.count - bodyEnd >= 8 else {
+      throw ModelError.truncated(field: "checksum", offset: bodyEnd, needed: 8, available: bytes.count - bodyEnd)
+    }
+    if bytes.count - bodyEnd > 8 { throw ModelError.trailingBytes(count: bytes.count - bodyEnd - 8) }
+    let stored = try r.u64("checksum")
+    let computed = XXH64.hash(bytes[0..<bodyEnd])
+    guard stored == computed else { throw ModelError.checksumMismatch(stored: stored, computed: computed) }
+
+    func mlp(_ sizes: [Int], _ first: Int) -> MLP {
+      MLP(layers: (0..<(sizes.count - 1)).map { i in
+        DenseLayer(inCount: sizes[i], outCount: sizes[i + 1], weights: tensors[first + 2 * i], bias: tensors[first + 2 * i + 1])
+      })
+    }
+    let encoder = mlp(architecture.encoderSizes, 0)
+    let decoder = mlp(architecture.decoderSizes, 2 * (architecture.encoderSizes.count - 1))
+    self.init(architecture: architecture, name: name, summary: summary,
+              figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder)
+  }
+
+  /// The weights file's bytes (docs/MODEL_FORMAT.md).
+  public func serialized() -> [UInt8] {
+    VAE.serialize(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder)
+  }
+
+  static func serialize(
+    architecture a: Architecture, name: String, summary: String, figures: NegativeELBO, encoder: MLP, decoder: MLP
+  ) -> [UInt8] {
+    var w = ByteWriter()
+    w.bytes.append(contentsOf: WeightsFile.magic)
+    w.u32(WeightsFile.version)
+    w.u32(a.height); w.u32(a.width); w.u32(a.channels)
+    w.u32(a.encoderHidden.count); a.encoderHidden.forEach { w.u32($0) }
+    w.u32(a.decoderHidden.count); a.decoderHidden.forEach { w.u32($0) }
+    w.u32(a.latentCount)
+    w.u32(a.bucketBits)
+    w.text(a.likelihood.name)
+    if case .logisticMixture(let k) = a.likelihood { w.u32(1); w.u32(k) } else { w.u32(0) }
+    w.text(name)
+    w.text(summary)
+    w.f64(figures.reconstruction); w.f64(figures.kl)
+    let layers = encoder.layers + decoder.layers
+    w.u32(2 * layers.count)
+    for layer in layers {
+      w.u32(layer.inCount); w.u32(layer.outCount); w.floats(layer.weights)
+      w.u32(1); w.u32(layer.outCount); w.floats(layer.bias)
+    }
+    let checksum = XXH64.hash(w.bytes)
+    w.u64(checksum)
+    return w.bytes
+  }
+}
+
+/// Little-endian reads that throw `ModelError.truncated` instead of running off the end.
+struct ByteReader {
+  let bytes: [UInt8]
+  var offset = 0
+
+  mutating func bytes(_ n: Int, _ field: String) throws -> [UInt8] {
+    guard n >= 0, bytes.count - offset >= n else {
+      throw ModelError.truncated(field: field, offset: offset, needed: n, available: bytes.count - offset)
+    }
+    defer { offset += n }
+    return Array(bytes[offset..<(offset + n)])
+  }
+
+  mutating func u64(_ field: String) throws -> UInt64 {
+    try bytes(8, field).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+  }
+
+  mutating func u32(_ field: String) throws -> UInt32 { UInt32(truncatingIfNeeded: try uN(4, field)) }
+
+  private mutating func uN(_ n: Int, _ field: String) throws -> UInt64 {
+    try bytes(n, field).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+  }
+
+  mutating func f64(_ field: String) throws -> Double { Double(bitPattern: try u64(field)) }
+
+  /// A count (u32, at most 64) then that many u32 values.
+  mutating func sizes(_ field: String) throws -> [Int] {
+    let n = Int(try u32("\(field) count"))
+    guard n <= 64 else { throw ModelError.invalidArchitecture("the \(field) list has \(n) entries") }
+    return try (0..<n).map { _ in Int(try u32(field)) }
+  }
+
+  /// A u32 byte length (at most 4096) then UTF-8.
+  mutating func text(_ field: String) throws -> String {
+    let n = Int(try u32("\(field) length"))
+    guard n <= 4096 else { throw ModelError.invalidArchitecture("the \(field) is \(n) bytes long") }
+    let raw = try bytes(n, field)
+    guard let s = String(validating: raw, as: UTF8.self) else { throw ModelError.invalidText(field: field) }
+    return s
+  }
+
+  /// `count` Float32 values; the size is checked against the bytes left before allocating.
+  mutating func floats(_ count: Int, _ field: String) throws -> [Float] {
+    let (needed, overflow) = count.multipliedReportingOverflow(by: 4)
+    guard !overflow, bytes.count - offset >= needed else {
+      throw ModelError.truncated(field: field, offset: offset, needed: overflow ? Int.max : needed, available: bytes.count - offset)
+    }
+    let start = offset
+    offset += needed
+    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      for i in 0..<count {
+        let p = start + 4 * i
+        let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+        buffer[i] = Float(bitPattern: bits)
+      }
+      initialized = count
+    }
+  }
+}
+
+struct ByteWriter {
+  var bytes: [UInt8] = []
+  mutating func u32(_ v: Int) { u32(UInt32(v)) }
+  mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+  mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+  mutating func f64(_ v: Double) { u64(v.bitPattern) }
+  mutating func text(_ s: String) { let u = Array(s.utf8); u32(u.count); bytes.append(contentsOf: u) }
+  mutating func floats(_ v: [Float]) {
+    bytes.reserveCapacity(bytes.count + 4 * v.count)
+    for x in v { u32(x.bitPattern) }
+  }
+}

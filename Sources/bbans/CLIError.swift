@@ -1,0 +1,20 @@
+/// The command line's own errors; the library's errors describe themselves.
+enum CLIError: Error, CustomStringConvertible {
+  case outputExists(String)
+  case cannotRead(String, reason: String)
+  case cannotWrite(String, reason: String)
+  case unknownSuffix(String)
+  case terminalOutput
+  case invalidArgument(String)
+
+  var description: String {
+    switch self {
+    case .outputExists(let path): return "\(path) already exists; use -f to overwrite it"
+    case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
+    case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+    case .unknownSuffix(let path): return "\(path) does not end in .bba; name the output with -o"
+    case .terminalOutput: return "refusing to write compressed data to a terminal; redirect it or use -o"
+    case .invalidArgument(let text): return text
+    }
+  }
+}

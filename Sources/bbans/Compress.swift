@@ -1,0 +1,88 @@
+import ArgumentParser
+import BitsBack
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Compress: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compress a file (images with bits-back, anything else with zstd).",
+    discussion: """
+      Images in IDX (MNIST's format), NumPy .npy (uint8) or PGM (P5) files are coded with a
+      built-in model chosen from the data, or with --model. The output is IN.bba unless -o names it.
+      """)
+
+  @Argument(help: "The file to compress ('-' for standard input).")
+  var input: String
+
+  @Option(name: .long, help: "A built-in model's name or a weights file's path (default: chosen from the data).")
+  var model: String?
+
+  @Option(name: .long, help: "Images per chunk (default: one chunk per thread, at most 8192).")
+  var chunk: Int?
+
+  @Option(name: .long, help: "BB-ANS chains side by side in a chunk.")
+  var lanes: Int = 32
+
+  @Flag(name: .long, help: "Decompress the result and compare it with the input before keeping it.")
+  var verify = false
+
+  @OptionGroup var common: OutputOptions
+
+  func validate() throws {
+    if let chunk, chunk < 1 { throw ValidationError("--chunk must be at least 1") }
+    if lanes < 1 || lanes > 4096 { throw ValidationError("--lanes must be in 1...4096") }
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let outputPath = common.output ?? (input == "-" ? "-" : input + ".bba")
+      if outputPath == "-" && isatty(1) != 0 { throw CLIError.terminalOutput }
+      let bytes = try readInput(input)
+      var options = CompressionOptions()
+      options.threadCount = common.threadCount
+      options.chunkImageCount = chunk
+      options.laneCount = lanes
+      var models: [CodingModel] = []
+      if let model {
+        let chosen = try ModelRegistry.model(namedOrPath: model)
+        options.model = .model(chosen)
+        models.append(chosen)
+      }
+      let output = try OutputFile(path: outputPath, force: common.force)
+      do {
+        let progress = Progress("compressing")
+        var container: [UInt8] = []
+        let report = try Compressor.compress(bytes, options: options, progress: progress.update) { piece in
+          if verify { container.append(contentsOf: piece) }
+          try output.write(piece)
+        }
+        progress.finish()
+        if verify {
+          let back = try Decompressor.decompress(container, models: models, threadCount: common.threadCount)
+          guard back == bytes else { throw CLIError.invalidArgument("verification failed: the compressed file does not decompress to the input") }
+        }
+        try output.commit()
+        for text in report.notes { note(text) }
+        if outputPath != "-" && isatty(2) != 0 {
+          note(summary(report))
+        }
+      } catch {
+        output.discard()
+        throw error
+      }
+      if common.remove && input != "-" { try FileManager.default.removeItem(atPath: input) }
+    }
+  }
+
+  func summary(_ report: CompressionReport) -> String {
+    let ratio = report.originalSize == 0 ? 0 : Double(report.compressedSize) / Double(report.originalSize) * 100
+    var text = "\(input): \(report.originalSize) → \(report.compressedSize) bytes (\(String(format: "%.2f", ratio))%)"
+    if let name = report.modelName, report.pixelCount > 0 {
+      text += ", \(String(format: "%.4f", Double(report.compressedSize * 8) / Double(report.pixelCount))) bits/dim with model \(name)"
+    }
+    return text
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BitsBack
+import Foundation
+
+struct Decompress: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Decompress a .bba file back to the original, byte for byte.")
+
+  @Argument(help: "The .bba file ('-' for standard input).")
+  var input: String
+
+  @Option(name: .long, help: "The weights file the data was compressed with, when it is not built in.")
+  var model: String?
+
+  @OptionGroup var common: OutputOptions
+
+  func run() throws {
+    try reportingErrors {
+      let outputPath: String
+      if let given = common.output {
+        outputPath = given
+      } else if input == "-" {
+        outputPath = "-"
+      } else if input.hasSuffix(".bba") && input.count > 4 {
+        outputPath = String(input.dropLast(4))
+      } else {
+        throw CLIError.unknownSuffix(input)
+      }
+      let bytes = try readInput(input)
+      let models = try model.map { [try ModelRegistry.model(namedOrPath: $0)] } ?? []
+      let output = try OutputFile(path: outputPath, force: common.force)
+      do {
+        let progress = Progress("decompressing")
+        let original = try Decompressor.decompress(
+          bytes, models: models, threadCount: common.threadCount, progress: progress.update)
+        progress.finish()
+        try output.write(original)
+        try output.commit()
+      } catch {
+        output.discard()
+        throw error
+      }
+      if common.remove && input != "-" { try FileManager.default.removeItem(atPath: input) }
+    }
+  }
+}

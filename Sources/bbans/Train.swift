@@ -1,0 +1,256 @@
+import ArgumentParser
+import Foundation
+import Model
+import CZlib
+
+/// `bbans train`: fits a VAE to a file of images and writes its weights file.
+///
+/// One line per epoch on stdout (training −ELBO, validation discretized −ELBO, time); the best
+/// model by validation is written (atomically) each time it improves, so an interrupted run
+/// leaves its best weights behind.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a VAE on a file of images (IDX or NPY, gzip or not) and write its weights file.")
+
+  @Argument(help: "The training images.") var data: String
+  @Option(name: .shortAndLong, help: "The weights file to write.") var output: String
+  @Option(help: "bernoulli, beta-binomial or logistic-mixture.") var likelihood = "logistic-mixture"
+  @Option(help: "Components of the logistic mixture.") var components = 3
+  @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
+  @Option(help: "Latent dimensions.") var latents = 50
+  @Option(help: "Each latent is cut into 2^k buckets of equal prior mass.") var bucketBits = 12
+  @Option(help: "Passes over the training images.") var epochs = 10
+  @Option(help: "Images per step.") var batchSize = 64
+  @Option(help: "Adam's initial learning rate.") var learningRate = 1e-3
+  @Option(help: "The learning rate decays per epoch to this fraction of its start.") var finalLearningRate = 0.1
+  @Option(help: "Decoupled weight decay on the weights.") var weightDecay = 0.0
+  @Option(help: "Seed of the initialisation, shuffles, binarization and noise.") var seed: UInt64 = 0
+  @Option(help: "Use the last N training images for validation.") var validation = 0
+  @Option(help: "Validate on the images of this file instead.") var validationData: String?
+  @Option(help: "Threads per batch.") var threads = 2
+  @Option(help: "The model's name (default: the output file's base name).") var name: String?
+  @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
+
+  func validate() throws {
+    let positive = [("--components", components), ("--latents", latents), ("--epochs", epochs),
+                    ("--batch-size", batchSize), ("--threads", threads), ("--bucket-bits", bucketBits)]
+    for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be positive, not \(value)") }
+    if validation < 0 { throw ValidationError("--validation must not be negative") }
+    if !(learningRate > 0) || !(finalLearningRate > 0) || !(weightDecay >= 0) {
+      throw ValidationError("the learning rates must be positive and the weight decay not negative")
+    }
+  }
+
+  func run() throws {
+    do { try train() } catch let error as TrainError {
+      FileHandle.standardError.write(Data("bbans: error: \(error.message)\n".utf8))
+      throw ExitCode.failure
+    } catch let error as ModelError {
+      FileHandle.standardError.write(Data("bbans: error: \(error)\n".utf8))
+      throw ExitCode.failure
+    }
+  }
+
+  private func train() throws {
+    if FileManager.default.fileExists(atPath: output) && !force {
+      throw TrainError("\(output) exists; use -f to overwrite it")
+    }
+    let head: Likelihood
+    switch likelihood {
+    case "bernoulli": head = .bernoulli
+    case "beta-binomial": head = .betaBinomial
+    case "logistic-mixture": head = .logisticMixture(components: components)
+    default: throw TrainError("unknown likelihood '\(likelihood)': use bernoulli, beta-binomial or logistic-mixture")
+    }
+    let hiddenSizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !hiddenSizes.isEmpty, hiddenSizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+      throw TrainError("--hidden must be positive widths separated by commas, not '\(hidden)'")
+    }
+    var images = try TrainingImages.load(path: data)
+    var validationImages: TrainingImages
+    if let validationData {
+      validationImages = try TrainingImages.load(path: validationData)
+      guard validationImages.shape == images.shape else {
+        throw TrainError("the validation images are \(validationImages.shape) but the training images are \(images.shape)")
+      }
+    } else {
+      guard validation < images.count else {
+        throw TrainError("--validation \(validation) leaves no training images out of \(images.count)")
+      }
+      validationImages = images.suffix(validation)
+      images = images.prefix(images.count - validation)
+    }
+    let binaryData = images.pixels.allSatisfy { $0 <= 1 }
+    if binaryData && !head.isBinary {
+      throw TrainError("the data hold only the values 0 and 1; an 8-bit likelihood does not fit them, use --likelihood bernoulli")
+    }
+    if head.isBinary {
+      // Stochastic binarization draws 1 with probability v/255: data already 0/1 stay as they are.
+      if binaryData { images.pixels = images.pixels.map { $0 * 255 } }
+      validationImages.binarize(seed: 0x5EED_B1A5, alreadyBinary: binaryData)
+    }
+    let architecture = Architecture(
+      height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
+      encoderHidden: hiddenSizes.map { $0! }, decoderHidden: hiddenSizes.reversed().map { $0! },
+      latentCount: latents, bucketBits: bucketBits, likelihood: head)
+    if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
+    var options = TrainingOptions()
+    options.batchSize = batchSize
+    options.learningRate = learningRate
+    options.finalLearningRateFraction = finalLearningRate
+    options.weightDecay = weightDecay
+    options.epochs = epochs
+    options.seed = seed
+    options.threads = threads
+    let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+    let summary = "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
+      + "\(head.name)\(head.parametersPerPixel > 2 ? " (\(components))" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
+    print("bbans train: \(images.count) training and \(validationImages.count) validation images of \(images.shape), "
+      + "\(architecture.parameterCount) parameters, \(head.name), \(threads) threads")
+    var trainer = Trainer(architecture: architecture, options: options)
+    var best: NegativeELBO?
+    let progress = ProgressBar(total: images.count)
+    let started = Date()
+    for epoch in 0..<epochs {
+      let epochStart = Date()
+      let trainFigures = images.pixels.withUnsafeBufferPointer {
+        trainer.trainEpoch(pixels: $0, count: images.count, epoch: epoch, progress: progress.update)
+      }
+      progress.finish()
+      let trainTime = Date().timeIntervalSince(epochStart)
+      var line = String(format: "epoch %3d/%d  lr %.2e  train %.4f bits/dim", epoch + 1, epochs,
+                        trainer.learningRate(epoch: epoch), trainFigures.total)
+      var model = trainer.model(name: modelName, summary: summary, figures: NegativeELBO(reconstruction: 0, kl: 0))
+      var improved = validationImages.count == 0
+      if validationImages.count > 0 {
+        let figures = validationImages.pixels.withUnsafeBufferPointer {
+          model.discretizedNegativeELBO(pixels: $0, count: validationImages.count, seed: 1, threads: threads)
+        }
+        line += String(format: "  validation %.4f (reconstruction %.4f + KL %.4f)", figures.total, figures.reconstruction, figures.kl)
+        if best == nil || figures.total < best!.total {
+          best = figures
+          improved = true
+          model = trainer.model(name: modelName, summary: summary, figures: figures)
+        }
+      }
+      line += String(format: "  %.1f s + %.1f s", trainTime, Date().timeIntervalSince(epochStart) - trainTime)
+      if improved {
+        try writeAtomically(model.serialized(), to: output)
+        line += "  saved"
+      }
+      print(line)
+      fflush(stdout)
+    }
+    print(String(format: "bbans train: %.1f s in all; best validation %@; wrote %@", Date().timeIntervalSince(started),
+                 best.map { String(format: "%.4f bits/dim", $0.total) } ?? "none", output))
+  }
+
+  /// Writes to a temporary file beside `path`, then renames it over `path`.
+  private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+      throw TrainError("cannot write \(temporary)")
+    }
+    guard rename(temporary, path) == 0 else {
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw TrainError("cannot rename \(temporary) to \(path)")
+    }
+  }
+}
+
+/// A one-sentence failure of `bbans train`.
+struct TrainError: Error {
+  let message: String
+  init(_ message: String) { self.message = message }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+final class ProgressBar {
+  let total: Int
+  let enabled = isatty(2) != 0
+  private var last = -1
+  init(total: Int) { self.total = total }
+
+  func update(_ done: Int) {
+    guard enabled else { return }
+    let percent = done * 100 / max(total, 1)
+    guard percent != last else { return }
+    last = percent
+    let filled = percent * 30 / 100
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+    FileHandle.standardError.write(Data("\r[\(bar)] \(percent)%".utf8))
+  }
+
+  func finish() {
+    guard enabled else { return }
+    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    last = -1
+  }
+}
+
+/// The images `bbans train` reads: IDX files of unsigned bytes (gzip or not).
+/// (Stand-in until the library's dataset reader lands.)
+struct TrainingImages {
+  var shape: (height: Int, width: Int, channels: Int)
+  var count: Int
+  var pixels: [UInt8]
+
+  var imageSize: Int { shape.height * shape.width * shape.channels }
+
+  static func load(path: String) throws -> TrainingImages {
+    guard let raw = FileManager.default.contents(atPath: path) else { throw TrainError("cannot read \(path)") }
+    var bytes = [UInt8](raw)
+    if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
+      bytes = try gunzip(path: path)
+    }
+    guard bytes.count >= 4 else { throw TrainError("\(path) is empty or too short to be an IDX file") }
+    guard bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08 else {
+      throw TrainError("\(path) is not an IDX file of unsigned bytes (it starts with \(bytes.prefix(4).map { String($0, radix: 16) }))")
+    }
+    let dimensions = Int(bytes[3])
+    guard dimensions == 3 || dimensions == 4, bytes.count >= 4 + 4 * dimensions else {
+      throw TrainError("\(path) holds a \(dimensions)-dimensional array, not images (3 or 4 dimensions)")
+    }
+    let sizes = (0..<dimensions).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
+    let header = 4 + 4 * dimensions
+    let total = sizes.reduce(1, *)
+    guard sizes.allSatisfy({ $0 > 0 }), bytes.count - header == total else {
+      throw TrainError("\(path) declares \(sizes) = \(total) bytes of pixels but holds \(bytes.count - header)")
+    }
+    return TrainingImages(shape: (sizes[1], sizes[2], dimensions == 4 ? sizes[3] : 1), count: sizes[0],
+                          pixels: Array(bytes[header...]))
+  }
+
+  private static func gunzip(path: String) throws -> [UInt8] {
+    guard let file = gzopen(path, "rb") else { throw TrainError("cannot open \(path)") }
+    defer { gzclose(file) }
+    var out: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+      if n < 0 { throw TrainError("\(path) is not a valid gzip file") }
+      if n == 0 { break }
+      out.append(contentsOf: buffer[0..<Int(n)])
+    }
+    return out
+  }
+
+  func prefix(_ n: Int) -> TrainingImages {
+    TrainingImages(shape: shape, count: n, pixels: Array(pixels[0..<(n * imageSize)]))
+  }
+
+  func suffix(_ n: Int) -> TrainingImages {
+    TrainingImages(shape: shape, count: n, pixels: Array(pixels[((count - n) * imageSize)...]))
+  }
+
+  /// Stochastic binarization once, with a fixed seed: 1 with probability v/255.
+  mutating func binarize(seed: UInt64, alreadyBinary: Bool) {
+    if alreadyBinary { return }
+    var state = seed
+    pixels = pixels.map { v in
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      let u = Double(state >> 11) * 0x1p-53
+      return u * 255 < Double(v) ? 1 : 0
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import BitsBack
+import Container
+import Model
+import Testing
+import TestSupport
+
+/// The library API end to end: bytes in, container out, the same bytes back.
+@Suite struct CompressorTests {
+  func options(_ model: CodingModel?) -> CompressionOptions {
+    var options = CompressionOptions()
+    if let model { options.model = .model(model) }
+    options.laneCount = 4
+    return options
+  }
+
+  @Test(arguments: [0, 1, 2, 1000])
+  func idxRoundTripsThroughBitsBack(count: Int) throws {
+    let model = Fixtures.model(.logisticMixture(components: 3))
+    let file = Fixtures.idx(Fixtures.images(count, binary: false), count: count)
+    var output: [UInt8] = []
+    let report = try Compressor.compress(file, options: options(model)) { output.append(contentsOf: $0) }
+    #expect(report.compressedSize == output.count)
+    #expect(try Decompressor.decompress(output, models: [model]) == file)
+    if count > 0 {
+      #expect(report.modelName == model.name)
+      #expect(report.chunks.allSatisfy { $0.itemCount > 0 })
+    }
+  }
+
+  @Test func binaryImagesStoredAs0And255UseTheBernoulliModel() throws {
+    let model = Fixtures.model(.bernoulli)
+    let pixels = Fixtures.images(300, binary: true).map { $0 * 255 }
+    let file = Fixtures.idx(pixels, count: 300)
+    let container = try Compressor.compress(file, options: options(model))
+    #expect(try Decompressor.decompress(container, models: [model]) == file)
+    #expect(container.count < file.count / 4)
+  }
+
+  @Test func anyBytesRoundTripThroughZstd() throws {
+    var generator = TestSupport.SeededGenerator(seed: 9)
+    let random = (0..<10_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let text = Array(String(repeating: "bits back coding ", count: 500).utf8)
+    for input in [[], [42], random, text] as [[UInt8]] {
+      let container = try Compressor.compress(input)
+      #expect(try Decompressor.decompress(container) == input)
+      let summary = try ContainerReader.inspect(container)
+      #expect(summary.header.modelName.isEmpty)
+      // Never much worse than the data itself: the container's header, record and trailer.
+      #expect(container.count <= input.count + 256)
+    }
+  }
+
+  @Test func theWrongModelIsRefused() throws {
+    let model = Fixtures.model(.betaBinomial, seed: 1)
+    let other = Fixtures.model(.betaBinomial, seed: 2)
+    let file = Fixtures.idx(Fixtures.images(10, binary: false), count: 10)
+    let container = try Compressor.compress(file, options: options(model))
+    #expect(throws: BitsBackError.modelMismatch(name: model.name, expected: model.identity, found: other.identity)) {
+      try Decompressor.decompress(container, models: [other])
+    }
+    #expect(throws: BitsBackError.modelUnavailable(name: model.name, hash: model.identity)) {
+      try Decompressor.decompress(container)
+    }
+  }
+
+  @Test func aModelOfAnotherShapeIsRefused() {
+    let model = Fixtures.model(.betaBinomial, height: 8, width: 8)
+    let file = Fixtures.idx(Fixtures.images(3, height: 9, width: 9, binary: false), count: 3, height: 9, width: 9)
+    #expect(throws: BitsBackError.self) { try Compressor.compress(file, options: options(model)) }
+  }
+
+  @Test func theOutputDoesNotDependOnThreads() throws {
+    let model = Fixtures.model(.logisticMixture(components: 2))
+    let file = Fixtures.idx(Fixtures.images(500, binary: false), count: 500)
+    var one = options(model)
+    one.threadCount = 1
+    one.chunkImageCount = 100
+    var two = one
+    two.threadCount = 2
+    #expect(try Compressor.compress(file, options: one) == Compressor.compress(file, options: two))
+  }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Model
+import Testing
+import TestSupport
+
+/// The built `bbans` binary, run as a user would.
+@Suite(.serialized) struct CLITests {
+  /// The binary sits beside the test bundle in the build folder.
+  static let binary: URL = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("bbans").path) {
+      url = url.deletingLastPathComponent()
+    }
+    return url.appendingPathComponent("bbans")
+  }()
+
+  struct Run {
+    let status: Int32
+    let stdout: Data
+    let stderr: String
+  }
+
+  func run(_ arguments: [String], stdin: Data? = nil, in folder: URL) throws -> Run {
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self))
+  }
+
+  func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bbans-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// A random model's weights file, and an IDX file of images it fits.
+  func fixtures(in folder: URL, count: Int = 50) throws -> (model: URL, idx: URL, bytes: Data) {
+    let architecture = Architecture(
+      height: 8, width: 8, encoderHidden: [16], decoderHidden: [16], latentCount: 4, bucketBits: 8,
+      likelihood: .logisticMixture(components: 2))
+    let model = folder.appendingPathComponent("tiny.bbm")
+    try Data(VAE(randomWith: architecture, seed: 3, name: "tiny").serialized()).write(to: model)
+    var generator = TestSupport.SeededGenerator(seed: 4)
+    var bytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, UInt8(count), 0, 0, 0, 8, 0, 0, 0, 8]
+    bytes += (0..<(count * 64)).map { _ in UInt8.random(in: 0...40, using: &generator) }
+    let idx = folder.appendingPathComponent("images.idx")
+    try Data(bytes).write(to: idx)
+    return (model, idx, Data(bytes))
+  }
+
+  @Test func compressThenDecompressGivesTheFileBack() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (model, idx, bytes) = try fixtures(in: folder)
+    let compress = try run(["compress", idx.path, "--model", model.path], in: folder)
+    #expect(compress.status == 0, "\(compress.stderr)")
+    let bba = folder.appendingPathComponent("images.idx.bba")
+    #expect(FileManager.default.fileExists(atPath: bba.path))
+    #expect(FileManager.default.fileExists(atPath: idx.path), "the input is kept")
+    try FileManager.default.removeItem(at: idx)
+    let decompress = try run(["decompress", bba.path, "--model", model.path], in: folder)
+    #expect(decompress.status == 0, "\(decompress.stderr)")
+    #expect(try Data(contentsOf: idx) == bytes)
+    let info = try run(["info", bba.path], in: folder)
+    #expect(info.status == 0)
+    #expect(String(decoding: info.stdout, as: UTF8.self).contains("model:       tiny"))
+  }
+
+  @Test func standardInputToStandardOutput() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let payload = Data((0..<5000).map { UInt8($0 % 7) })
+    let compressed = try run(["compress", "-"], stdin: payload, in: folder)
+    #expect(compressed.status == 0, "\(compressed.stderr)")
+    let back = try run(["decompress", "-"], stdin: compressed.stdout, in: folder)
+    #expect(back.status == 0, "\(back.stderr)")
+    #expect(back.stdout == payload)
+  }
+
+  @Test func anExistingOutputNeedsForce() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = folder.appendingPathComponent("a.txt")
+    try Data("hello".utf8).write(to: input)
+    let existing = folder.appendingPathComponent("a.txt.bba")
+    try Data("keep me".utf8).write(to: existing)
+    let refused = try run(["compress", input.path], in: folder)
+    #expect(refused.status != 0)
+    #expect(refused.stderr.hasPrefix("bbans: error: "))
+    #expect(refused.stderr.contains("already exists"))
+    #expect(try Data(contentsOf: existing) == Data("keep me".utf8))
+    let forced = try run(["compress", input.path, "-f"], in: folder)
+    #expect(forced.status == 0)
+    #expect(try Data(contentsOf: existing) != Data("keep me".utf8))
+  }
+
+  /// Bad input: one line on stderr, a non-zero exit, no output file left, the input untouched.
+  @Test func badInputGivesOneLineAndLeavesNothing() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let notContainer = folder.appendingPathComponent("junk.bba")
+    let junk = Data("this is not a container at all".utf8)
+    try junk.write(to: notContainer)
+    let cases: [[String]] = [
+      ["decompress", notContainer.path],
+      ["decompress", folder.appendingPathComponent("missing.bba").path],
+      ["compress", folder.appendingPathComponent("missing").path],
+      ["decompress", notContainer.path, "-o", folder.appendingPathComponent("no/such/dir/out").path],
+      ["info", notContainer.path],
+    ]
+    for arguments in cases {
+      let result = try run(arguments, in: folder)
+      #expect(result.status != 0, "\(arguments)")
+      #expect(result.stderr.hasPrefix("bbans: error: "), "\(arguments): \(result.stderr)")
+      #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+    }
+    #expect(try Data(contentsOf: notContainer) == junk)
+    let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(left == ["junk.bba"])
+  }
+
+  @Test func aTruncatedContainerIsRefused() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (model, idx, _) = try fixtures(in: folder)
+    #expect(try run(["compress", idx.path, "--model", model.path], in: folder).status == 0)
+    let bba = folder.appendingPathComponent("images.idx.bba")
+    let whole = try Data(contentsOf: bba)
+    try whole.prefix(whole.count - 9).write(to: bba)
+    let result = try run(["decompress", bba.path, "--model", model.path, "-o", "out"], in: folder)
+    #expect(result.status != 0)
+    #expect(result.stderr.hasPrefix("bbans: error: "))
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+  }
+}
