@@ -12,6 +12,9 @@ let package = Package(
     .library(name: "Codecs", targets: ["Codecs"]),
     .library(name: "ANS", targets: ["ANS"]),
     .library(name: "PortableMath", targets: ["PortableMath"]),
+    // For Fuzz/ (its own package): the weights file reader and the container's writer.
+    .library(name: "Model", targets: ["Model"]),
+    .library(name: "Container", targets: ["Container"]),
     .executable(name: "bbans", targets: ["bbans"]),
   ],
   dependencies: [
