@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Makes the golden files of this folder from nothing but a seeded generator and bbans itself
+# (testdata/README.md says what each file is). Run it only to replace them on purpose, e.g. for
+# a new format version: the golden test expects the files to stay as they are.
+#
+#   testdata/golden/make.sh [BBANS]     (BBANS: the bbans binary, default .build/release/bbans)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bbans=$(cd "$(dirname "${1:-.build/release/bbans}")" && pwd)/$(basename "${1:-.build/release/bbans}")
+cd "$here"
+
+# The data: 4×4 images of a blob of ink on a dark background with noise (8-bit), the same
+# thresholded to 0/255 (binary), a text, and random bytes; all from seeded generators.
+python3 - <<'PY'
+import random, struct
+rng = random.Random(2024)
+def blobs(count, binary):
+    pixels = bytearray()
+    for _ in range(count):
+        cy, cx = rng.uniform(0.5, 2.5), rng.uniform(0.5, 2.5)
+        for y in range(4):
+            for x in range(4):
+                d = (y - cy) ** 2 + (x - cx) ** 2
+                v = max(0.0, min(255.0, 255 - 60 * d + rng.uniform(-20, 20)))
+                pixels.append((255 if v > 128 else 0) if binary else int(v))
+    return bytes([0, 0, 8, 3]) + struct.pack(">III", count, 4, 4) + bytes(pixels)
+open("images-8bit.idx", "wb").write(blobs(256, False))
+open("images-binary.idx", "wb").write(blobs(256, True))
+words = ["bits", "back", "coding", "with", "asymmetric", "numeral", "systems", "latent", "prior",
+         "posterior", "likelihood", "message", "chunk", "lane", "bucket"]
+text = " ".join(rng.choice(words) for _ in range(600)) + "\n"
+open("text.txt", "w").write(text)
+open("random.bin", "wb").write(bytes(rng.randrange(256) for _ in range(100)))
+PY
+
+# The models: trained for a few hundred short epochs on the images themselves, on one thread.
+"$bbans" train images-8bit.idx -o model-8bit.bbm -f --name golden-8bit --likelihood beta-binomial \
+  --hidden 16 --latents 4 --bucket-bits 8 --epochs 300 --batch-size 32 --learning-rate 1e-2 --seed 1 --threads 1
+"$bbans" train images-binary.idx -o model-binary.bbm -f --name golden-binary --likelihood bernoulli \
+  --hidden 16 --latents 4 --bucket-bits 8 --epochs 300 --batch-size 32 --learning-rate 1e-2 --seed 1 --threads 1
+
+# The compressed files: 4 chunks of 64 images, 4 lanes each; the text and random bytes need no model.
+"$bbans" compress images-8bit.idx -o images-8bit.idx.bba -f --model model-8bit.bbm --chunk 64 --lanes 4 --threads 1
+"$bbans" compress images-binary.idx -o images-binary.idx.bba -f --model model-binary.bbm --chunk 64 --lanes 4 --threads 1
+"$bbans" compress text.txt -o text.txt.bba -f --threads 1
+"$bbans" compress random.bin -o random.bin.bba -f --threads 1
+for f in *.bba; do "$bbans" info "$f"; done
