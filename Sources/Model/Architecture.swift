@@ -43,6 +43,35 @@ public enum Likelihood: Equatable, Sendable {
   public static let maxComponents = 64
 }
 
+/// The causal-context refinement of the likelihood (PixelVAE's idea in its lightest form;
+/// Gulrajani et al., ICLR 2017): pixel i's distribution depends on the latents *and* on the
+/// values of already-coded neighbours,
+///
+///     p(x | z) = ∏_i p(x_i | f_i(z), x_{i−1}, x_{i−2}, x_{i−w−1}, x_{i−w}, x_{i−w+1}, x_{i−2w})
+///
+/// where f_i(z) are `features` values per pixel from the decoder, and a small network shared
+/// by every pixel ([features, neighbours] → `hidden` ReLU units → the likelihood's raw
+/// parameters) gives the distribution. The neighbours, in raster order all before pixel i:
+/// left, left-left, up-left, up, up-right, up-up, in the same channel; outside the image
+/// they count as 0. Values enter the network as v/255 (8-bit) or 0/1 (binary).
+public struct ContextHead: Equatable, Sendable {
+  /// Per-pixel decoder features.
+  public var features: Int
+  /// Hidden width of the shared per-pixel network.
+  public var hidden: Int
+
+  public init(features: Int, hidden: Int) {
+    self.features = features
+    self.hidden = hidden
+  }
+
+  /// The neighbourhood as (row offset, column offset), every one before the pixel in raster order.
+  public static let neighbours: [(dy: Int, dx: Int)] = [(0, -1), (0, -2), (-1, -1), (-1, 0), (-1, 1), (-2, 0)]
+
+  /// Inputs of the per-pixel network: the features, then the neighbours' values.
+  public var inputCount: Int { features + Self.neighbours.count }
+}
+
 /// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
 public struct Architecture: Equatable, Sendable {
   public var height: Int
@@ -56,10 +85,12 @@ public struct Architecture: Equatable, Sendable {
   /// Each latent is cut into 2^bucketBits buckets of equal prior mass.
   public var bucketBits: Int
   public var likelihood: Likelihood
+  /// The causal-context network, or nil for a factorized likelihood p(x|z) = ∏ p(x_i|z).
+  public var context: ContextHead?
 
   public init(
     height: Int, width: Int, channels: Int = 1, encoderHidden: [Int], decoderHidden: [Int],
-    latentCount: Int, bucketBits: Int, likelihood: Likelihood
+    latentCount: Int, bucketBits: Int, likelihood: Likelihood, context: ContextHead? = nil
   ) {
     self.height = height
     self.width = width
@@ -69,6 +100,7 @@ public struct Architecture: Equatable, Sendable {
     self.latentCount = latentCount
     self.bucketBits = bucketBits
     self.likelihood = likelihood
+    self.context = context
   }
 
   public var pixelCount: Int { height * width * channels }
@@ -76,8 +108,19 @@ public struct Architecture: Equatable, Sendable {
 
   /// Layer sizes of the encoder: pixels → hidden → (mean, log σ) per latent.
   var encoderSizes: [Int] { [pixelCount] + encoderHidden + [2 * latentCount] }
-  /// Layer sizes of the decoder: latents → hidden → likelihood parameters per pixel.
-  var decoderSizes: [Int] { [latentCount] + decoderHidden + [pixelCount * parametersPerPixel] }
+  /// Layer sizes of the decoder: latents → hidden → likelihood parameters (or context
+  /// features) per pixel.
+  var decoderSizes: [Int] { [latentCount] + decoderHidden + [pixelCount * decoderOutputsPerPixel] }
+  /// Layer sizes of the per-pixel context network, or [] without one.
+  var contextSizes: [Int] {
+    guard let context else { return [] }
+    return [context.inputCount, context.hidden, parametersPerPixel]
+  }
+  /// What the decoder gives per pixel: the head's parameters, or the context features.
+  var decoderOutputsPerPixel: Int { context?.features ?? parametersPerPixel }
+
+  /// The head's name in weights files and on the command line ("context-" before a context head).
+  public var headName: String { (context == nil ? "" : "context-") + likelihood.name }
 
   /// Why this architecture cannot be built, or nil. Limits keep a file's sizes sane.
   public var problem: String? {
@@ -95,12 +138,16 @@ public struct Architecture: Equatable, Sendable {
       return "a hidden layer width is not in 1...65536"
     }
     if encoderHidden.count > 16 || decoderHidden.count > 16 { return "there are more than 16 hidden layers" }
+    if let context, !(1...64).contains(context.features) || !(1...1024).contains(context.hidden) {
+      return "the context network's \(context.features) features and \(context.hidden) hidden units are not in 1...64 and 1...1024"
+    }
+    if pixelCount * decoderOutputsPerPixel > limit { return "the decoder would give more than \(limit) outputs" }
     return nil
   }
 
   /// Float parameters in the encoder and decoder.
   public var parameterCount: Int {
     func count(_ s: [Int]) -> Int { zip(s, s.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 } }
-    return count(encoderSizes) + count(decoderSizes)
+    return count(encoderSizes) + count(decoderSizes) + (context == nil ? 0 : count(contextSizes))
   }
 }

@@ -60,7 +60,8 @@ extension VAE {
         latents[i * l + j] = Float(buckets.centres[bucket])
       }
     }
-    let params = latents.withUnsafeBufferPointer { likelihoodParameters(latents: $0, count: count) }
+    let outputs = latents.withUnsafeBufferPointer { likelihoodParameters(latents: $0, count: count) }
+    let params = pixelParameters(decoderOutputs: outputs, pixels: pixels, count: count)
     var nats = 0.0
     params.withUnsafeBufferPointer { pp in
       for i in 0..<count {

@@ -16,6 +16,8 @@ package enum Objective {
     /// Gradients summed over the rows.
     package var encoder: MLP
     package var decoder: MLP
+    /// The context network's gradients, when the model has one.
+    package var context: MLP?
   }
 
   /// −ELBO and its gradients for `rows` images.
@@ -23,11 +25,13 @@ package enum Objective {
   ///   - input: the encoder input, rows × pixelCount (see `VAE.encoderInput`).
   ///   - targets: the pixel values the likelihood scores, rows × pixelCount.
   ///   - epsilon: the reparameterization noise, rows × latentCount.
-  ///   - transposed: the encoder's and decoder's weights transposed (`MLP.transposedWeights`).
+  ///   - transposed: the networks' weights transposed (`MLP.transposedWeights`).
+  ///   - klWeight: β, the weight of the KL term in the gradient (KL warm-up); the returned
+  ///     `kl` is always the unweighted KL.
   package static func evaluate(
-    architecture: Architecture, encoder: MLP, decoder: MLP,
-    transposed: (encoder: [[Float]], decoder: [[Float]]),
-    input: [Float], targets: [UInt8], epsilon: [Float], rows: Int
+    architecture: Architecture, encoder: MLP, decoder: MLP, context: MLP? = nil,
+    transposed: (encoder: [[Float]], decoder: [[Float]], context: [[Float]]),
+    input: [Float], targets: [UInt8], epsilon: [Float], rows: Int, klWeight: Float = 1
   ) -> Result {
     precondition(rows > 0, "Objective.evaluate: no rows")
     let l = architecture.latentCount, pixels = architecture.pixelCount, ppp = architecture.parametersPerPixel
@@ -48,7 +52,16 @@ package enum Objective {
       }
     }
     let decoderActivations = decoder.forwardKeepingActivations(z, rows: rows)
-    let params = decoderActivations[decoderActivations.count - 1]
+    let decoderOutputs = decoderActivations[decoderActivations.count - 1]
+    // With a context network, the head's parameters come from it, pixel by pixel (teacher forcing).
+    var contextActivations: [[Float]] = []
+    if let head = architecture.context, let context {
+      let input = targets.withUnsafeBufferPointer { x in
+        contextInput(architecture: architecture, decoderOutputs: decoderOutputs, pixels: x, count: rows, head: head)
+      }
+      contextActivations = context.forwardKeepingActivations(input, rows: rows * pixels)
+    }
+    let params = contextActivations.last ?? decoderOutputs
     var dParams = [Float](repeating: 0, count: params.count)
     var reconstruction = 0.0
     params.withUnsafeBufferPointer { p in
@@ -62,8 +75,22 @@ package enum Objective {
         }
       }
     }
+    var contextGradient: MLP?
+    var dDecoderOutputs = dParams
+    if let head = architecture.context, let context {
+      let (gradient, dInput) = context.backward(
+        activations: contextActivations, outputGradient: dParams, rows: rows * pixels,
+        transposedWeights: transposed.context, wantInputGradient: true)
+      contextGradient = gradient
+      // Only the features carry a gradient back to the decoder; the neighbours are data.
+      let f = head.features, d = head.inputCount
+      dDecoderOutputs = [Float](repeating: 0, count: rows * pixels * f)
+      for q in 0..<(rows * pixels) {
+        for j in 0..<f { dDecoderOutputs[q * f + j] = dInput[q * d + j] }
+      }
+    }
     let (decoderGradient, dz) = decoder.backward(
-      activations: decoderActivations, outputGradient: dParams, rows: rows,
+      activations: decoderActivations, outputGradient: dDecoderOutputs, rows: rows,
       transposedWeights: transposed.decoder, wantInputGradient: true)
     // ∂/∂μ = ∂L/∂z + μ;  ∂/∂log σ = ∂L/∂z · ε σ + (σ² − 1), zero where the clamp is active.
     var dOut = [Float](repeating: 0, count: rows * 2 * l)
@@ -72,13 +99,35 @@ package enum Objective {
         let i = r * l + j
         let mu = out[r * 2 * l + j], rawLs = out[r * 2 * l + l + j]
         let s = sigma[i]
-        dOut[r * 2 * l + j] = dz[i] + mu
-        dOut[r * 2 * l + l + j] = (rawLs > lo && rawLs < hi) ? dz[i] * epsilon[i] * s + (s * s - 1) : 0
+        dOut[r * 2 * l + j] = dz[i] + klWeight * mu
+        dOut[r * 2 * l + l + j] = (rawLs > lo && rawLs < hi) ? dz[i] * epsilon[i] * s + klWeight * (s * s - 1) : 0
       }
     }
     let (encoderGradient, _) = encoder.backward(
       activations: encoderActivations, outputGradient: dOut, rows: rows,
       transposedWeights: transposed.encoder, wantInputGradient: false)
-    return Result(reconstruction: reconstruction, kl: kl, encoder: encoderGradient, decoder: decoderGradient)
+    return Result(reconstruction: reconstruction, kl: kl, encoder: encoderGradient, decoder: decoderGradient,
+                  context: contextGradient)
+  }
+
+  /// The context network's input rows for every pixel of `count` images (see `VAE.contextInput`).
+  static func contextInput(
+    architecture: Architecture, decoderOutputs: [Float], pixels: UnsafeBufferPointer<UInt8>, count: Int, head: ContextHead
+  ) -> [Float] {
+    let p = architecture.pixelCount, d = head.inputCount
+    let neighbourhood = ContextNeighbourhood(architecture)
+    var input = [Float](repeating: 0, count: count * p * d)
+    input.withUnsafeMutableBufferPointer { x in
+      decoderOutputs.withUnsafeBufferPointer { f in
+        for r in 0..<count {
+          for i in 0..<p {
+            neighbourhood.fillInput(
+              pixel: i, features: f.baseAddress! + r * p * head.features, featureCount: head.features,
+              pixels: pixels.baseAddress! + r * p, row: x.baseAddress! + (r * p + i) * d)
+          }
+        }
+      }
+    }
+    return input
   }
 }

@@ -16,6 +16,9 @@ public struct TrainingOptions: Equatable, Sendable {
   /// Each batch is split over this many threads; the same seed, data and thread count give
   /// the same weights bit for bit.
   public var threads = 2
+  /// KL warm-up: the KL term's weight in the gradient rises linearly from 1/(n+1) to 1 over
+  /// the first n epochs (0: no warm-up). Reported figures are always the full −ELBO.
+  public var klWarmupEpochs = 0
 
   public init() {}
 }
@@ -30,8 +33,10 @@ public struct Trainer {
   public let options: TrainingOptions
   package private(set) var encoder: MLP
   package private(set) var decoder: MLP
-  private var firstMoment: (encoder: MLP, decoder: MLP)
-  private var secondMoment: (encoder: MLP, decoder: MLP)
+  package private(set) var context: MLP?
+  /// Adam's moments, one MLP of the same shape per network (encoder, decoder, context).
+  private var firstMoment: [MLP]
+  private var secondMoment: [MLP]
   private var step = 0
 
   public init(architecture: Architecture, options: TrainingOptions) {
@@ -46,14 +51,22 @@ public struct Trainer {
     self.options = options
     encoder = model.encoder
     decoder = model.decoder
-    let zeros = (MLP(layers: model.encoder.layers.map { $0.zeros() }), MLP(layers: model.decoder.layers.map { $0.zeros() }))
+    context = model.context
+    let zeros = ([model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])).map { MLP(layers: $0.layers.map { $0.zeros() }) }
     firstMoment = zeros
     secondMoment = zeros
   }
 
   /// The current weights as a model.
   public func model(name: String, summary: String, figures: NegativeELBO) -> VAE {
-    VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder)
+    VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
+        context: context)
+  }
+
+  /// The KL term's weight in epoch `epoch` (0-based): see `TrainingOptions.klWarmupEpochs`.
+  public func klWeight(epoch: Int) -> Double {
+    let n = options.klWarmupEpochs
+    return epoch >= n ? 1 : Double(epoch + 1) / Double(n + 1)
   }
 
   /// The learning rate of epoch `epoch` (0-based).
@@ -92,7 +105,7 @@ public struct Trainer {
       }
       let input: [Float] = binary ? targets.map { Float($0) } : targets.map { Float($0) / 255 }
       let epsilon = (0..<(rows * l)).map { _ in Float(noise.nextGaussian()) }
-      let result = gradients(input: input, targets: targets, epsilon: epsilon, rows: rows)
+      let result = gradients(input: input, targets: targets, epsilon: epsilon, rows: rows, klWeight: Float(klWeight(epoch: epoch)))
       reconstruction += result.reconstruction
       kl += result.kl
       applyAdam(result.shards, scale: 1 / Float(rows), learningRate: lr)
@@ -104,20 +117,21 @@ public struct Trainer {
   }
 
   /// The batch's loss and the per-shard gradients, shards computed in parallel.
-  private func gradients(input: [Float], targets: [UInt8], epsilon: [Float], rows: Int)
+  private func gradients(input: [Float], targets: [UInt8], epsilon: [Float], rows: Int, klWeight: Float)
     -> (reconstruction: Double, kl: Double, shards: [Objective.Result]) {
     let p = architecture.pixelCount, l = architecture.latentCount
     let shardCount = min(options.threads, rows)
-    let transposed = (encoder: encoder.transposedWeights(), decoder: decoder.transposedWeights())
+    let transposed = (encoder: encoder.transposedWeights(), decoder: decoder.transposedWeights(),
+                      context: context?.transposedWeights() ?? [])
     let results = UnsafeMutableBufferPointer<Objective.Result?>.allocate(capacity: shardCount)
     results.initialize(repeating: nil)
     defer { results.deallocate() }
     let work: (Int) -> Void = { s in
       let lo = s * rows / shardCount, hi = (s + 1) * rows / shardCount
       results[s] = Objective.evaluate(
-        architecture: architecture, encoder: encoder, decoder: decoder, transposed: transposed,
+        architecture: architecture, encoder: encoder, decoder: decoder, context: context, transposed: transposed,
         input: Array(input[(lo * p)..<(hi * p)]), targets: Array(targets[(lo * p)..<(hi * p)]),
-        epsilon: Array(epsilon[(lo * l)..<(hi * l)]), rows: hi - lo)
+        epsilon: Array(epsilon[(lo * l)..<(hi * l)]), rows: hi - lo, klWeight: klWeight)
     }
     if shardCount == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: shardCount, execute: work) }
     let shards = results.map { $0! }
@@ -137,28 +151,30 @@ public struct Trainer {
       lr: Float(learningRate), beta1: beta1, beta2: beta2,
       correction1: Float(1 / (1 - c1)), correction2: Float(1 / (1 - c2)),
       scale: scale, epsilon: 1e-8, decay: Float(options.weightDecay))
-    let threads = options.threads
-    for part in 0..<2 {
-      let layerCount = part == 0 ? encoder.layers.count : decoder.layers.count
-      for i in 0..<layerCount {
+    var networks = [encoder, decoder] + (context.map { [$0] } ?? [])
+    // Leave the networks uniquely referenced, so that the updates below do not copy the tensors.
+    encoder = MLP(layers: [])
+    decoder = MLP(layers: [])
+    for part in networks.indices {
+      for i in networks[part].layers.indices {
         for weights in [true, false] {
           let grads: [[Float]] = shards.map {
-            let layer = part == 0 ? $0.encoder.layers[i] : $0.decoder.layers[i]
-            return weights ? layer.weights : layer.bias
+            let network = part == 0 ? $0.encoder : part == 1 ? $0.decoder : $0.context!
+            return weights ? network.layers[i].weights : network.layers[i].bias
           }
-          func run(_ param: inout [Float], _ m: inout [Float], _ v: inout [Float]) {
-            hyper.apply(param: &param, m: &m, v: &v, grads: grads, decay: weights, threads: threads)
-          }
-          if part == 0 {
-            if weights { run(&encoder.layers[i].weights, &firstMoment.encoder.layers[i].weights, &secondMoment.encoder.layers[i].weights) }
-            else { run(&encoder.layers[i].bias, &firstMoment.encoder.layers[i].bias, &secondMoment.encoder.layers[i].bias) }
+          if weights {
+            hyper.apply(param: &networks[part].layers[i].weights, m: &firstMoment[part].layers[i].weights,
+                        v: &secondMoment[part].layers[i].weights, grads: grads, decay: true, threads: options.threads)
           } else {
-            if weights { run(&decoder.layers[i].weights, &firstMoment.decoder.layers[i].weights, &secondMoment.decoder.layers[i].weights) }
-            else { run(&decoder.layers[i].bias, &firstMoment.decoder.layers[i].bias, &secondMoment.decoder.layers[i].bias) }
+            hyper.apply(param: &networks[part].layers[i].bias, m: &firstMoment[part].layers[i].bias,
+                        v: &secondMoment[part].layers[i].bias, grads: grads, decay: false, threads: options.threads)
           }
         }
       }
     }
+    encoder = networks[0]
+    decoder = networks[1]
+    if context != nil { context = networks[2] }
   }
 }
 

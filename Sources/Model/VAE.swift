@@ -32,6 +32,8 @@ public struct VAE: Sendable {
   public let figures: NegativeELBO
   package let encoder: MLP
   package let decoder: MLP
+  /// The per-pixel context network (`Architecture.context`), or nil.
+  package let context: MLP?
   /// XXH64 of the serialized weights file: the model's identity in compressed files.
   public let identity: UInt64
 
@@ -40,18 +42,22 @@ public struct VAE: Sendable {
   public static let logScaleRange: ClosedRange<Float> = -8...2
 
   package init(architecture: Architecture, name: String, summary: String, figures: NegativeELBO,
-               encoder: MLP, decoder: MLP) {
+               encoder: MLP, decoder: MLP, context: MLP? = nil) {
     precondition(architecture.problem == nil, "VAE: \(architecture.problem ?? "")")
     precondition(encoder.layers.map(\.inCount) + [encoder.outCount] == architecture.encoderSizes, "VAE: encoder does not match the architecture")
     precondition(decoder.layers.map(\.inCount) + [decoder.outCount] == architecture.decoderSizes, "VAE: decoder does not match the architecture")
+    precondition((context.map { $0.layers.map(\.inCount) + [$0.outCount] } ?? []) == architecture.contextSizes,
+                 "VAE: context network does not match the architecture")
     self.architecture = architecture
     self.name = name
     self.summary = summary
     self.figures = figures
     self.encoder = encoder
     self.decoder = decoder
+    self.context = context
     self.identity = XXH64.hash(VAE.serialize(
-      architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder))
+      architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
+      context: context))
   }
 
   /// An untrained model with weights drawn from `seed` (He-uniform, zero biases): for tests and
@@ -61,14 +67,15 @@ public struct VAE: Sendable {
     var generator = SeededGenerator(seed: seed)
     let encoder = MLP(sizes: architecture.encoderSizes, generator: &generator)
     let decoder = MLP(sizes: architecture.decoderSizes, generator: &generator)
+    let context = architecture.context == nil ? nil : MLP(sizes: architecture.contextSizes, generator: &generator)
     self.init(architecture: architecture, name: name, summary: "", figures: NegativeELBO(reconstruction: 0, kl: 0),
-              encoder: encoder, decoder: decoder)
+              encoder: encoder, decoder: decoder, context: context)
   }
 
   /// A copy with other metadata (name, summary, recorded figures).
   package func with(name: String? = nil, summary: String? = nil, figures: NegativeELBO? = nil) -> VAE {
     VAE(architecture: architecture, name: name ?? self.name, summary: summary ?? self.summary,
-        figures: figures ?? self.figures, encoder: encoder, decoder: decoder)
+        figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context)
   }
 }
 
@@ -105,9 +112,11 @@ extension VAE {
     return (mean, logScale)
   }
 
-  /// Raw likelihood parameters for `count` latent vectors (count × latentCount Floats, the bucket
-  /// centres): count × pixelCount × parametersPerPixel, pixel-major within an image. Turn them
-  /// into probabilities with the formulas of `Likelihood`.
+  /// The decoder's outputs for `count` latent vectors (count × latentCount Floats, the bucket
+  /// centres): count × pixelCount × outputs per pixel, pixel-major within an image. Without a
+  /// context network they are the likelihood's raw parameters (turn them into probabilities
+  /// with the formulas of `Likelihood`); with one, the per-pixel features that
+  /// `pixelParameters` combines with the neighbours.
   public func likelihoodParameters(latents: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
     precondition(count >= 0, "VAE.likelihoodParameters: negative count")
     precondition(latents.count >= count * architecture.latentCount,

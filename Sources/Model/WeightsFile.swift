@@ -52,7 +52,7 @@ enum WeightsFile {
   /// The tensors in file order: each layer's weights [in][out] then its bias, encoder first.
   static func tensorShapes(_ a: Architecture) -> [[Int]] {
     var shapes: [[Int]] = []
-    for sizes in [a.encoderSizes, a.decoderSizes] {
+    for sizes in [a.encoderSizes, a.decoderSizes, a.contextSizes] where !sizes.isEmpty {
       for (n, m) in zip(sizes, sizes.dropFirst()) { shapes.append([n, m]); shapes.append([1, m]) }
     }
     return shapes
@@ -73,20 +73,31 @@ extension VAE {
     let decoderHidden = try r.sizes("decoder hidden sizes")
     let latentCount = Int(try r.u32("latent count"))
     let bucketBits = Int(try r.u32("bucket bits"))
-    let headName = try r.text("likelihood name")
-    let headParameters = try r.sizes("likelihood parameters")
+    let fullHeadName = try r.text("likelihood name")
+    var headParameters = try r.sizes("likelihood parameters")
+    // "context-NAME": the parameters end with the context network's features and hidden width.
+    var context: ContextHead?
+    var headName = fullHeadName
+    if headName.hasPrefix("context-") {
+      headName.removeFirst("context-".count)
+      guard headParameters.count >= 2 else {
+        throw ModelError.invalidArchitecture("the likelihood head '\(fullHeadName)' has \(headParameters.count) parameters")
+      }
+      context = ContextHead(features: headParameters[headParameters.count - 2], hidden: headParameters[headParameters.count - 1])
+      headParameters.removeLast(2)
+    }
     let likelihood: Likelihood
     switch (headName, headParameters.count) {
     case ("bernoulli", 0): likelihood = .bernoulli
     case ("beta-binomial", 0): likelihood = .betaBinomial
     case ("logistic-mixture", 1): likelihood = .logisticMixture(components: headParameters[0])
     case ("bernoulli", _), ("beta-binomial", _), ("logistic-mixture", _):
-      throw ModelError.invalidArchitecture("the likelihood head '\(headName)' has \(headParameters.count) parameters")
-    default: throw ModelError.unknownLikelihood(headName)
+      throw ModelError.invalidArchitecture("the likelihood head '\(fullHeadName)' has \(headParameters.count) parameters")
+    default: throw ModelError.unknownLikelihood(fullHeadName)
     }
     let architecture = Architecture(
       height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
-      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood)
+      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context)
     if let problem = architecture.problem { throw ModelError.invalidArchitecture(problem) }
     let name = try r.text("name")
     let summary = try r.text("summary")
@@ -117,18 +128,24 @@ extension VAE {
       })
     }
     let encoder = mlp(architecture.encoderSizes, 0)
-    let decoder = mlp(architecture.decoderSizes, 2 * (architecture.encoderSizes.count - 1))
+    let decoderStart = 2 * (architecture.encoderSizes.count - 1)
+    let decoder = mlp(architecture.decoderSizes, decoderStart)
+    let contextNetwork = context == nil
+      ? nil : mlp(architecture.contextSizes, decoderStart + 2 * (architecture.decoderSizes.count - 1))
     self.init(architecture: architecture, name: name, summary: summary,
-              figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder)
+              figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder,
+              context: contextNetwork)
   }
 
   /// The weights file's bytes (docs/MODEL_FORMAT.md).
   public func serialized() -> [UInt8] {
-    VAE.serialize(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder)
+    VAE.serialize(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
+                  context: context)
   }
 
   static func serialize(
-    architecture a: Architecture, name: String, summary: String, figures: NegativeELBO, encoder: MLP, decoder: MLP
+    architecture a: Architecture, name: String, summary: String, figures: NegativeELBO, encoder: MLP, decoder: MLP,
+    context: MLP?
   ) -> [UInt8] {
     var w = ByteWriter()
     w.bytes.append(contentsOf: WeightsFile.magic)
@@ -138,12 +155,15 @@ extension VAE {
     w.u32(a.decoderHidden.count); a.decoderHidden.forEach { w.u32($0) }
     w.u32(a.latentCount)
     w.u32(a.bucketBits)
-    w.text(a.likelihood.name)
-    if case .logisticMixture(let k) = a.likelihood { w.u32(1); w.u32(k) } else { w.u32(0) }
+    w.text(a.headName)
+    var headParameters: [Int] = []
+    if case .logisticMixture(let k) = a.likelihood { headParameters.append(k) }
+    if let head = a.context { headParameters += [head.features, head.hidden] }
+    w.u32(headParameters.count); headParameters.forEach { w.u32($0) }
     w.text(name)
     w.text(summary)
     w.f64(figures.reconstruction); w.f64(figures.kl)
-    let layers = encoder.layers + decoder.layers
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? [])
     w.u32(2 * layers.count)
     for layer in layers {
       w.u32(layer.inCount); w.u32(layer.outCount); w.floats(layer.weights)

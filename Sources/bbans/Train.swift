@@ -16,6 +16,10 @@ struct Train: ParsableCommand {
   @Option(name: .shortAndLong, help: "The weights file to write.") var output: String
   @Option(help: "bernoulli, beta-binomial or logistic-mixture.") var likelihood = "logistic-mixture"
   @Option(help: "Components of the logistic mixture.") var components = 3
+  @Flag(help: "Condition each pixel also on its already-coded neighbours (a causal-context head).") var context = false
+  @Option(help: "Per-pixel decoder features of the context head.") var contextFeatures = 2
+  @Option(help: "Hidden width of the context head's per-pixel network.") var contextHidden = 32
+  @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
   @Option(help: "Latent dimensions.") var latents = 50
   @Option(help: "Each latent is cut into 2^k buckets of equal prior mass.") var bucketBits = 12
@@ -27,14 +31,18 @@ struct Train: ParsableCommand {
   @Option(help: "Seed of the initialisation, shuffles, binarization and noise.") var seed: UInt64 = 0
   @Option(help: "Use the last N training images for validation.") var validation = 0
   @Option(help: "Validate on the images of this file instead.") var validationData: String?
+  @Option(help: "Validate (and keep the best model) every N epochs, and after the last.") var validateEvery = 1
   @Option(help: "Threads per batch.") var threads = 2
   @Option(help: "The model's name (default: the output file's base name).") var name: String?
   @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
 
   func validate() throws {
     let positive = [("--components", components), ("--latents", latents), ("--epochs", epochs),
-                    ("--batch-size", batchSize), ("--threads", threads), ("--bucket-bits", bucketBits)]
+                    ("--batch-size", batchSize), ("--threads", threads), ("--bucket-bits", bucketBits),
+                    ("--validate-every", validateEvery),
+                    ("--context-features", contextFeatures), ("--context-hidden", contextHidden)]
     for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be positive, not \(value)") }
+    if klWarmup < 0 { throw ValidationError("--kl-warmup must not be negative") }
     if validation < 0 { throw ValidationError("--validation must not be negative") }
     if !(learningRate > 0) || !(finalLearningRate > 0) || !(weightDecay >= 0) {
       throw ValidationError("the learning rates must be positive and the weight decay not negative")
@@ -92,7 +100,8 @@ struct Train: ParsableCommand {
     let architecture = Architecture(
       height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
       encoderHidden: hiddenSizes.map { $0! }, decoderHidden: hiddenSizes.reversed().map { $0! },
-      latentCount: latents, bucketBits: bucketBits, likelihood: head)
+      latentCount: latents, bucketBits: bucketBits, likelihood: head,
+      context: context ? ContextHead(features: contextFeatures, hidden: contextHidden) : nil)
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
     var options = TrainingOptions()
     options.batchSize = batchSize
@@ -102,11 +111,13 @@ struct Train: ParsableCommand {
     options.epochs = epochs
     options.seed = seed
     options.threads = threads
+    options.klWarmupEpochs = klWarmup
     let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
     let summary = "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
-      + "\(head.name)\(head.parametersPerPixel > 2 ? " (\(components))" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
+      + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
+      + "\(context ? " [\(contextFeatures) features, \(contextHidden) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
     print("bbans train: \(images.count) training and \(validationImages.count) validation images of \(images.shape), "
-      + "\(architecture.parameterCount) parameters, \(head.name), \(threads) threads")
+      + "\(architecture.parameterCount) parameters, \(architecture.headName), \(threads) threads")
     var trainer = Trainer(architecture: architecture, options: options)
     var best: NegativeELBO?
     let progress = ProgressBar(total: images.count)
@@ -122,7 +133,8 @@ struct Train: ParsableCommand {
                         trainer.learningRate(epoch: epoch), trainFigures.total)
       var model = trainer.model(name: modelName, summary: summary, figures: NegativeELBO(reconstruction: 0, kl: 0))
       var improved = validationImages.count == 0
-      if validationImages.count > 0 {
+      let validating = (epoch + 1) % validateEvery == 0 || epoch == epochs - 1
+      if validationImages.count > 0 && validating {
         let figures = validationImages.pixels.withUnsafeBufferPointer {
           model.discretizedNegativeELBO(pixels: $0, count: validationImages.count, seed: 1, threads: threads)
         }
@@ -134,7 +146,7 @@ struct Train: ParsableCommand {
         }
       }
       line += String(format: "  %.1f s + %.1f s", trainTime, Date().timeIntervalSince(epochStart) - trainTime)
-      if improved {
+      if improved && (validating || validationImages.count == 0) {
         try writeAtomically(model.serialized(), to: output)
         line += "  saved"
       }

@@ -5,12 +5,14 @@ import TestSupport
 /// Small random models and image-like data for the coder's tests (trained models are slow to
 /// evaluate in bulk and may change; these are fixed by their seeds).
 enum Fixtures {
-  static func model(_ likelihood: Likelihood, height: Int = 8, width: Int = 8, latents: Int = 6, seed: UInt64 = 1) -> CodingModel {
+  static func model(
+    _ likelihood: Likelihood, context: ContextHead? = nil, height: Int = 8, width: Int = 8, latents: Int = 6, seed: UInt64 = 1
+  ) -> CodingModel {
     let architecture = Architecture(
       height: height, width: width, encoderHidden: [24], decoderHidden: [24], latentCount: latents,
-      bucketBits: 10, likelihood: likelihood)
-    let vae = VAE(randomWith: architecture, seed: seed, name: "test-\(likelihood.name)")
-    return CodingModel(name: "test-\(likelihood.name)", vae: vae, fileSize: vae.serialized().count)
+      bucketBits: 10, likelihood: likelihood, context: context)
+    let vae = VAE(randomWith: architecture, seed: seed, name: "test-\(architecture.headName)")
+    return CodingModel(name: "test-\(architecture.headName)", vae: vae, fileSize: vae.serialized().count)
   }
 
   static let likelihoods: [Likelihood] = [.bernoulli, .betaBinomial, .logisticMixture(components: 3)]

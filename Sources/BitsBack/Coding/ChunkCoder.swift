@@ -81,7 +81,7 @@ package struct ChunkCoder {
           let posterior = model.posterior(pixels: image, count: 1)
           popPosterior(posterior, row: 0, into: &latents, lane: l, message: &message)
           let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
-          pushImage(batch, lane: l, parameters: parameters, row: 0, message: &message)
+          pushImages(batch, lanes: l..<(l + 1), decoderOutputs: parameters, message: &message)
           pushPrior(latents, lane: l, message: &message)
         }
         continue
@@ -89,7 +89,7 @@ package struct ChunkCoder {
       let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
       for l in 0..<active { popPosterior(posterior, row: l, into: &latents, lane: l, message: &message) }
       let parameters = likelihoodParameters(latents, lanes: 0..<active)
-      for l in 0..<active { pushImage(batch, lane: l, parameters: parameters, row: l, message: &message) }
+      pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, message: &message)
       for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
     }
     return message
@@ -108,22 +108,21 @@ package struct ChunkCoder {
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
+    let stepper = model.architecture.context == nil ? nil : ContextStepper(model: model, rows: layout.laneCount)
     for t in stride(from: layout.stepCount - 1, through: 0, by: -1) {
       let active = layout.activeLanes(t)
       if t == 0 {
         for l in stride(from: active - 1, through: 0, by: -1) {
           popPrior(into: &latents, lane: l, message: &message)
           let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
-          popImage(into: batch, lane: l, parameters: parameters, row: 0, message: &message)
+          popImages(into: batch, lanes: l..<(l + 1), decoderOutputs: parameters, stepper: stepper, message: &message)
           let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
           pushPosterior(model.posterior(pixels: image, count: 1), row: 0, latents, lane: l, message: &message)
         }
       } else {
         for l in stride(from: active - 1, through: 0, by: -1) { popPrior(into: &latents, lane: l, message: &message) }
         let parameters = likelihoodParameters(latents, lanes: 0..<active)
-        for l in stride(from: active - 1, through: 0, by: -1) {
-          popImage(into: batch, lane: l, parameters: parameters, row: l, message: &message)
-        }
+        popImages(into: batch, lanes: 0..<active, decoderOutputs: parameters, stepper: stepper, message: &message)
         let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
         for l in stride(from: active - 1, through: 0, by: -1) {
           pushPosterior(posterior, row: l, latents, lane: l, message: &message)
@@ -183,23 +182,61 @@ package struct ChunkCoder {
     return centres.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: lanes.count) }
   }
 
-  func pushImage(
-    _ batch: UnsafeMutableBufferPointer<UInt8>, lane: Int, parameters: [Float], row: Int, message: inout ANSMessage
+  /// Pushes the images of `lanes` (rows 0..<lanes.count of `decoderOutputs`).
+  ///
+  /// Factorized likelihood: lane after lane, each image's pixels last to first. Context
+  /// likelihood: pixel-major, pixel P−1 of every lane first, so that decoding can go pixel by
+  /// pixel over all lanes in lock-step (each pixel's distribution needs its decoded neighbours).
+  func pushImages(
+    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], message: inout ANSMessage
   ) {
+    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
+    let images = UnsafeBufferPointer(rebasing: batch[(first * pixelCount)..<(lanes.upperBound * pixelCount)])
+    let parameters = model.pixelParameters(decoderOutputs: decoderOutputs, pixels: images, count: lanes.count)
     parameters.withUnsafeBufferPointer { p in
-      pixels.push(
-        batch.baseAddress! + lane * pixelCount, count: pixelCount,
-        parameters: p.baseAddress! + row * pixelCount * pixels.parametersPerPixel, onto: &message, lane: lane)
+      let base = batch.baseAddress!
+      if model.architecture.context == nil {
+        for l in lanes {
+          pixels.push(base + l * pixelCount, count: pixelCount, parameters: p.baseAddress! + (l - first) * pixelCount * ppp,
+                      onto: &message, lane: l)
+        }
+        return
+      }
+      for i in stride(from: pixelCount - 1, through: 0, by: -1) {
+        for l in lanes {
+          pixels.push(base[l * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
+                      onto: &message, lane: l)
+        }
+      }
     }
   }
 
-  func popImage(
-    into batch: UnsafeMutableBufferPointer<UInt8>, lane: Int, parameters: [Float], row: Int, message: inout ANSMessage
+  /// Pops the images of `lanes`: the exact reverse of `pushImages`.
+  func popImages(
+    into batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: ContextStepper?,
+    message: inout ANSMessage
   ) {
-    parameters.withUnsafeBufferPointer { p in
-      pixels.pop(
-        into: batch.baseAddress! + lane * pixelCount, count: pixelCount,
-        parameters: p.baseAddress! + row * pixelCount * pixels.parametersPerPixel, from: &message, lane: lane)
+    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
+    let base = batch.baseAddress!
+    guard let stepper, let features = model.architecture.context?.features else {
+      decoderOutputs.withUnsafeBufferPointer { p in
+        for l in lanes.reversed() {
+          pixels.pop(into: base + l * pixelCount, count: pixelCount,
+                     parameters: p.baseAddress! + (l - first) * pixelCount * ppp, from: &message, lane: l)
+        }
+      }
+      return
+    }
+    decoderOutputs.withUnsafeBufferPointer { f in
+      for i in 0..<pixelCount {
+        // Pixel i of every lane, from the features and the pixels 0..<i already decoded.
+        let p = stepper.parameters(
+          pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+          pixels: base + first * pixelCount, pixelStride: pixelCount)
+        for l in lanes.reversed() {
+          base[l * pixelCount + i] = pixels.pop(parameters: p + (l - first) * ppp, from: &message, lane: l)
+        }
+      }
     }
   }
 }

@@ -25,13 +25,7 @@ struct PixelLikelihood {
     var i = count
     while i > 0 {
       i -= 1
-      let raw = parameters + i * parametersPerPixel
-      let symbol = Int(pixels[i])
-      switch likelihood {
-      case .bernoulli: bernoulli(raw).push(symbol, onto: &message, lane: lane)
-      case .betaBinomial: betaBinomial(raw).push(symbol, onto: &message, lane: lane)
-      case .logisticMixture(let k): logisticMixture(raw, k).push(symbol, onto: &message, lane: lane)
-      }
+      push(pixels[i], parameters: parameters + i * parametersPerPixel, onto: &message, lane: lane)
     }
   }
 
@@ -41,15 +35,31 @@ struct PixelLikelihood {
     from message: inout ANSMessage, lane: Int
   ) {
     for i in 0..<count {
-      let raw = parameters + i * parametersPerPixel
-      let symbol: Int
-      switch likelihood {
-      case .bernoulli: symbol = bernoulli(raw).pop(from: &message, lane: lane)
-      case .betaBinomial: symbol = betaBinomial(raw).pop(from: &message, lane: lane)
-      case .logisticMixture(let k): symbol = logisticMixture(raw, k).pop(from: &message, lane: lane)
-      }
-      pixels[i] = UInt8(truncatingIfNeeded: symbol)
+      pixels[i] = pop(parameters: parameters + i * parametersPerPixel, from: &message, lane: lane)
     }
+  }
+
+  /// Pushes one pixel with its raw parameters.
+  @inline(__always)
+  func push(_ pixel: UInt8, parameters raw: UnsafePointer<Float>, onto message: inout ANSMessage, lane: Int) {
+    let symbol = Int(pixel)
+    switch likelihood {
+    case .bernoulli: bernoulli(raw).push(symbol, onto: &message, lane: lane)
+    case .betaBinomial: betaBinomial(raw).push(symbol, onto: &message, lane: lane)
+    case .logisticMixture(let k): logisticMixture(raw, k).push(symbol, onto: &message, lane: lane)
+    }
+  }
+
+  /// Pops one pixel with its raw parameters.
+  @inline(__always)
+  func pop(parameters raw: UnsafePointer<Float>, from message: inout ANSMessage, lane: Int) -> UInt8 {
+    let symbol: Int
+    switch likelihood {
+    case .bernoulli: symbol = bernoulli(raw).pop(from: &message, lane: lane)
+    case .betaBinomial: symbol = betaBinomial(raw).pop(from: &message, lane: lane)
+    case .logisticMixture(let k): symbol = logisticMixture(raw, k).pop(from: &message, lane: lane)
+    }
+    return UInt8(truncatingIfNeeded: symbol)
   }
 
   /// −log₂ P(x) of one pixel under the quantized codec (for rate accounting in tests and bench).

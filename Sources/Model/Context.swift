@@ -1,0 +1,153 @@
+import PortableMath
+
+/// Where each pixel's causal neighbours are (`ContextHead.neighbours`), and how their values
+/// enter the per-pixel network.
+///
+/// The table is computed once per architecture: for pixel i (raster order over rows, columns,
+/// then channels), the flat indices of its neighbours in the same channel, or −1 outside the
+/// image. Every index is below i, so a decoder that has the pixels 0..<i can always build
+/// pixel i's input: the coder relies on it, and a test checks it.
+package struct ContextNeighbourhood: Sendable {
+  package let pixelCount: Int
+  /// pixelCount × neighbours.count indices, −1 outside the image.
+  package let indices: [Int32]
+  /// The network's input for a pixel value: v/255 for 8-bit models, 0/1 for binary ones.
+  package let valueTable: [Float]
+
+  package init(_ architecture: Architecture) {
+    let h = architecture.height, w = architecture.width, c = architecture.channels
+    let k = ContextHead.neighbours.count
+    pixelCount = architecture.pixelCount
+    var indices = [Int32](repeating: -1, count: pixelCount * k)
+    for y in 0..<h {
+      for x in 0..<w {
+        for ch in 0..<c {
+          let i = (y * w + x) * c + ch
+          for (n, offset) in ContextHead.neighbours.enumerated() {
+            let ny = y + offset.dy, nx = x + offset.dx
+            guard ny >= 0, nx >= 0, nx < w else { continue }
+            indices[i * k + n] = Int32((ny * w + nx) * c + ch)
+          }
+        }
+      }
+    }
+    self.indices = indices
+    valueTable = (0...255).map { v in architecture.likelihood.isBinary ? (v != 0 ? 1 : 0) : Float(v) / 255 }
+  }
+
+  /// Writes pixel i's network input, [features, neighbour values], to `row`.
+  /// - Parameters:
+  ///   - features: the image's decoder outputs (pixelCount × featureCount).
+  ///   - pixels: the image's pixels; only those before i are read.
+  @inline(__always)
+  package func fillInput(
+    pixel i: Int, features: UnsafePointer<Float>, featureCount: Int, pixels: UnsafePointer<UInt8>,
+    row: UnsafeMutablePointer<Float>
+  ) {
+    let f = features + i * featureCount
+    for j in 0..<featureCount { row[j] = f[j] }
+    let k = ContextHead.neighbours.count
+    for n in 0..<k {
+      let index = Int(indices[i * k + n])
+      row[featureCount + n] = index < 0 ? 0 : valueTable[Int(pixels[index])]
+    }
+  }
+}
+
+extension VAE {
+  /// The likelihood's raw parameters of every pixel of `count` images whose pixels are all
+  /// known (encoding, evaluation, training): count × pixelCount × parametersPerPixel.
+  ///
+  /// Without a context network these are the decoder's outputs. With one, pixel i's
+  /// parameters come from the context network on [features of i, values of i's neighbours],
+  /// exactly as `ContextStepper` computes them one pixel at a time while decoding: the dense
+  /// kernel gives every row the same bits whatever the number of rows in the call.
+  /// - Parameters:
+  ///   - decoderOutputs: `likelihoodParameters(latents:count:)` for the same images.
+  ///   - pixels: count × pixelCount values.
+  public func pixelParameters(decoderOutputs: [Float], pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {
+    guard let head = architecture.context, let context else { return decoderOutputs }
+    let p = architecture.pixelCount
+    precondition(decoderOutputs.count == count * p * head.features && pixels.count >= count * p,
+                 "VAE.pixelParameters: \(decoderOutputs.count) outputs and \(pixels.count) pixels for \(count) images")
+    let input = contextInput(decoderOutputs: decoderOutputs, pixels: pixels, count: count)
+    return input.withUnsafeBufferPointer { context.forward($0, rows: count * p) }
+  }
+
+  /// The context network's input rows for every pixel of `count` images (teacher forcing).
+  package func contextInput(decoderOutputs: [Float], pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {
+    guard let head = architecture.context else { return [] }
+    return Objective.contextInput(
+      architecture: architecture, decoderOutputs: decoderOutputs, pixels: pixels, count: count, head: head)
+  }
+}
+
+/// The context network run one pixel at a time over several images in lock-step (decoding:
+/// pixel i of every lane, once pixels 0..<i of each are known). Buffers are allocated once.
+package final class ContextStepper {
+  let network: MLP
+  let neighbourhood: ContextNeighbourhood
+  let featureCount: Int
+  let inputCount: Int
+  let hidden: Int
+  let outputCount: Int
+  let capacity: Int
+  private let input: UnsafeMutablePointer<Float>
+  private let hiddenValues: UnsafeMutablePointer<Float>
+  private let output: UnsafeMutablePointer<Float>
+
+  /// - Parameter rows: the most images stepped at once.
+  package init(model: VAE, rows: Int) {
+    guard let head = model.architecture.context, let network = model.context else {
+      preconditionFailure("ContextStepper: the model \(model.name) has no context network")
+    }
+    precondition(network.layers.count == 2, "ContextStepper: the context network must have one hidden layer")
+    self.network = network
+    neighbourhood = ContextNeighbourhood(model.architecture)
+    featureCount = head.features
+    inputCount = head.inputCount
+    hidden = head.hidden
+    outputCount = model.architecture.parametersPerPixel
+    capacity = max(rows, 1)
+    input = .allocate(capacity: capacity * inputCount)
+    hiddenValues = .allocate(capacity: capacity * hidden)
+    output = .allocate(capacity: capacity * outputCount)
+  }
+
+  deinit {
+    input.deallocate()
+    hiddenValues.deallocate()
+    output.deallocate()
+  }
+
+  /// The raw parameters of pixel i for images 0..<rows, `outputCount` per image.
+  /// - Parameters:
+  ///   - features: image r's decoder outputs at features + r · featureStride.
+  ///   - pixels: image r's pixels at pixels + r · pixelStride (those before i are read).
+  package func parameters(
+    pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int,
+    pixels: UnsafePointer<UInt8>, pixelStride: Int
+  ) -> UnsafePointer<Float> {
+    precondition(rows <= capacity, "ContextStepper: \(rows) rows exceed the capacity \(capacity)")
+    for r in 0..<rows {
+      neighbourhood.fillInput(
+        pixel: i, features: features + r * featureStride, featureCount: featureCount,
+        pixels: pixels + r * pixelStride, row: input + r * inputCount)
+    }
+    let first = network.layers[0], second = network.layers[1]
+    first.weights.withUnsafeBufferPointer { w in
+      first.bias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: hidden, inner: inputCount, a: input, aRowStride: inputCount,
+          aInnerStride: 1, b: w.baseAddress!, bRowStride: hidden, start: b.baseAddress!, c: hiddenValues, cRowStride: hidden)
+      }
+    }
+    Dense.relu(hiddenValues, count: rows * hidden)
+    second.weights.withUnsafeBufferPointer { w in
+      second.bias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: outputCount, inner: hidden, a: hiddenValues, aRowStride: hidden,
+          aInnerStride: 1, b: w.baseAddress!, bRowStride: outputCount, start: b.baseAddress!, c: output, cRowStride: outputCount)
+      }
+    }
+    return UnsafePointer(output)
+  }
+}
