@@ -13,19 +13,15 @@ struct Models: ParsableCommand {
         print("no built-in models in this build")
         return
       }
-      print("name            likelihood            shape      latents  size (bytes)  validation −ELBO (bits/dim)")
+      print("name            likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)")
       for model in models {
         let a = model.architecture
-        let likelihood: String
-        switch a.likelihood {
-        case .bernoulli: likelihood = "bernoulli"
-        case .betaBinomial: likelihood = "beta-binomial"
-        case .logisticMixture(let k): likelihood = "logistic-mixture(\(k))"
-        }
+        var likelihood = a.headName
+        if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
         print(
           model.name.padding(toLength: 16, withPad: " ", startingAt: 0)
-            + likelihood.padding(toLength: 22, withPad: " ", startingAt: 0)
+            + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)
             + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
             + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)
             + String(model.fileSize).padding(toLength: 14, withPad: " ", startingAt: 0)
