@@ -14,6 +14,9 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
   case corruptSideBytes(String)
   /// The rebuilt file does not have the checksum that the container recorded.
   case originalChecksumMismatch(stored: UInt64, computed: UInt64)
+  /// A size or count in the container is more than its data can hold, or disagrees with the
+  /// other sizes; refused before anything of that size is allocated.
+  case implausibleSize(String)
 
   public var description: String {
     switch self {
@@ -33,6 +36,8 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
       return "the container's description of the original file is corrupt: \(reason)"
     case let .originalChecksumMismatch(stored, computed):
       return "the rebuilt file does not match: the container says its checksum is \(hex(stored)), the data gives \(hex(computed))"
+    case let .implausibleSize(reason):
+      return "the container is damaged or hostile: \(reason)"
     }
   }
 }

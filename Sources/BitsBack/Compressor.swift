@@ -47,6 +47,12 @@ public struct CompressionReport: Sendable {
 
 /// Compresses files into the .bba container.
 public enum Compressor {
+  /// The most raw bytes a bits-back chunk may hold per payload byte (256: 1/32 bit per 8-bit
+  /// pixel). A chunk that would compress better goes through zstd instead (such data is nearly
+  /// constant, which zstd codes well), and the decompressor refuses a bits-back chunk that
+  /// claims more, before allocating its pixels.
+  public static let maxBitsBackExpansion: UInt64 = 256
+
   /// Compresses `input`, handing the container's bytes to `write` piece by piece.
   ///
   /// Images (IDX, NPY, PGM; see `DatasetFile`) are coded with bits-back when a model fits;
@@ -206,7 +212,7 @@ public enum Compressor {
     let payload = littleEndianBytes(message.flattened())
     let checksum = XXH64.hash(raw)
     let fallback = opaqueChunk(raw, level: 3)
-    if fallback.1.count <= payload.count {
+    if fallback.1.count <= payload.count || UInt64(raw.count) > maxBitsBackExpansion * UInt64(payload.count) {
       var record = fallback.0
       record.itemCount = UInt32(imageCount)
       return (record, fallback.1)
@@ -242,7 +248,8 @@ public enum Compressor {
   /// zstd, or the bytes themselves when zstd does not make them smaller.
   static func opaqueChunk(_ raw: [UInt8], level: Int) -> (ChunkRecord, [UInt8]) {
     let checksum = XXH64.hash(raw)
-    if let compressed = try? Zstd.compress(raw, level: level), compressed.count < raw.count {
+    if let compressed = try? Zstd.compress(raw, level: level), compressed.count < raw.count,
+      UInt64(raw.count) <= Zstd.maxExpansion * UInt64(compressed.count) {
       return (ChunkRecord(method: .zstd, rawSize: UInt64(raw.count), rawChecksum: checksum), compressed)
     }
     return (ChunkRecord(method: .stored, rawSize: UInt64(raw.count), rawChecksum: checksum), raw)

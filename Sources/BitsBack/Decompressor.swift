@@ -22,11 +22,16 @@ public enum Decompressor {
     var records: [(ChunkRecord, [UInt8])] = []
     while let chunk = try reader.nextChunk() { records.append(chunk) }
     let originalChecksum = reader.trailer?.originalChecksum ?? 0
+    try checkSizes(records.map(\.0))
 
     let output: [UInt8]
     if header.modelName.isEmpty {
+      let total = records.reduce(UInt64(0)) { $0 + $1.0.rawSize }
+      guard total == header.originalSize else {
+        throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the chunks hold \(total)")
+      }
       var bytes: [UInt8] = []
-      bytes.reserveCapacity(Int(clamping: header.originalSize))
+      bytes.reserveCapacity(Int(total))
       for (record, payload) in records {
         bytes.append(contentsOf: try decodeOpaque(record, payload: payload))
         progress?(bytes.count, Int(clamping: header.originalSize))
@@ -34,6 +39,7 @@ public enum Decompressor {
       output = bytes
     } else {
       let model = try resolveModel(header, extra: models)
+      try checkImageSizes(header, records.map(\.0), model: model.architecture)
       let side = try SideBytes(decoding: header.sideBytes)
       let coder = ChunkCoder(model: model.vae)
       var pixels: [UInt8] = []
@@ -76,6 +82,43 @@ public enum Decompressor {
       throw BitsBackError.modelMismatch(name: header.modelName, expected: header.modelHash, found: given.identity)
     }
     throw BitsBackError.modelUnavailable(name: header.modelName, hash: header.modelHash)
+  }
+
+  /// Refuses chunks that claim to decode to more bytes than their payload can hold: zstd
+  /// expands at most `Zstd.maxExpansion` times, and the compressor writes a bits-back chunk only
+  /// when it expands at most `Compressor.maxBitsBackExpansion` times. Checked for every chunk
+  /// before any is decoded, so a hostile size is refused before its memory is allocated.
+  static func checkSizes(_ records: [ChunkRecord]) throws {
+    for record in records {
+      let limit: UInt64
+      switch record.method {
+      case .stored: continue
+      case .zstd: limit = Zstd.maxExpansion
+      case .bitsBack: limit = Compressor.maxBitsBackExpansion
+      }
+      let (most, overflow) = record.payloadSize.multipliedReportingOverflow(by: limit)
+      if !overflow && record.rawSize > most {
+        throw BitsBackError.implausibleSize(
+          "chunk \(record.index) (\(record.method)) claims \(record.rawSize) bytes from a payload of \(record.payloadSize), more than \(limit) times as many")
+      }
+    }
+  }
+
+  /// Checks, before decoding, that the header's image shape is the model's and that the
+  /// chunks' item counts and raw sizes add up to the header's images.
+  static func checkImageSizes(_ header: ContainerHeader, _ records: [ChunkRecord], model a: Architecture) throws {
+    guard header.height == a.height && header.width == a.width && header.channels == a.channels else {
+      throw BitsBackError.implausibleSize(
+        "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
+    }
+    let items = records.reduce(UInt64(0)) { $0 + UInt64($1.itemCount) }
+    guard items == header.itemCount else {
+      throw BitsBackError.implausibleSize("the header describes \(header.itemCount) images, the chunks hold \(items)")
+    }
+    for record in records where record.rawSize != UInt64(record.itemCount) * UInt64(a.pixelCount) {
+      throw BitsBackError.implausibleSize(
+        "chunk \(record.index) holds \(record.itemCount) images of \(a.pixelCount) pixels, but claims \(record.rawSize) bytes")
+    }
   }
 
   static func decodeOpaque(_ record: ChunkRecord, payload: [UInt8]) throws -> [UInt8] {

@@ -1,0 +1,55 @@
+import BitsBack
+import Container
+import Testing
+
+/// The golden files (testdata/golden, made by its make.sh; testdata/README.md describes them):
+/// containers made once and checked in. They must decode bit-exactly forever, on every machine
+/// and build, and the originals must re-encode to the identical bytes. A failure here means the
+/// format, a model's arithmetic, or the weights file changed: see DESIGN.md, "Determinism".
+@Suite struct GoldenFileTests {
+  struct Golden: CustomStringConvertible, Sendable {
+    let original: String
+    let model: String?
+    let method: ChunkMethod
+    var description: String { original }
+  }
+
+  static let files: [Golden] = [
+    Golden(original: "images-8bit.idx", model: "model-8bit.bbm", method: .bitsBack),
+    Golden(original: "images-binary.idx", model: "model-binary.bbm", method: .bitsBack),
+    Golden(original: "text.txt", model: nil, method: .zstd),
+    Golden(original: "random.bin", model: nil, method: .stored),
+  ]
+
+  /// The options make.sh gives `bbans compress`: --chunk 64 --lanes 4 --threads 1, and
+  /// --model for the images.
+  func options(_ model: CodingModel?) -> CompressionOptions {
+    var options = CompressionOptions()
+    if let model { options.model = .model(model) }
+    options.chunkImageCount = 64
+    options.laneCount = 4
+    options.threadCount = 1
+    return options
+  }
+
+  @Test(arguments: files)
+  func decodesBitExactly(_ golden: Golden) throws {
+    let container = try GoldenFiles.bytes(golden.original + ".bba")
+    let models = try golden.model.map { [try GoldenFiles.model($0)] } ?? []
+    let summary = try ContainerReader.inspect(container)
+    #expect(summary.chunks.allSatisfy { $0.method == golden.method })
+    #expect(summary.header.modelHash == (models.first?.identity ?? 0), "the weights file no longer has the identity the container recorded")
+    let output = try Decompressor.decompress(container, models: models, threadCount: 2)
+    #expect(output == (try GoldenFiles.bytes(golden.original)))
+  }
+
+  @Test(arguments: files)
+  func reencodesToTheSameBytes(_ golden: Golden) throws {
+    let original = try GoldenFiles.bytes(golden.original)
+    let model = try golden.model.map { try GoldenFiles.model($0) }
+    let container = try Compressor.compress(original, options: options(model))
+    let expected = try GoldenFiles.bytes(golden.original + ".bba")
+    #expect(container.count == expected.count)
+    #expect(container == expected, "first difference at byte \((0..<min(container.count, expected.count)).first { container[$0] != expected[$0] } ?? min(container.count, expected.count))")
+  }
+}
