@@ -6,6 +6,8 @@ enum CLIError: Error, CustomStringConvertible {
   case unknownSuffix(String)
   case terminalOutput
   case invalidArgument(String)
+  case sameFile(String)
+  case verificationFailed(String, firstDifference: Int?)
 
   var description: String {
     switch self {
@@ -15,6 +17,9 @@ enum CLIError: Error, CustomStringConvertible {
     case .unknownSuffix(let path): return "\(path) does not end in .bba; name the output with -o"
     case .terminalOutput: return "refusing to write compressed data to a terminal; redirect it or use -o"
     case .invalidArgument(let text): return text
+    case .sameFile(let path): return "\(path) is both the input and the output; name another output with -o"
+    case .verificationFailed(let path, let difference):
+      return "verification failed: \(path) does not decompress to the input (\(difference.map { "first difference at byte \($0)" } ?? "the lengths differ")); nothing was written"
     }
   }
 }

@@ -40,6 +40,7 @@ struct Compress: ParsableCommand {
     try reportingErrors {
       let outputPath = common.output ?? (input == "-" ? "-" : input + ".bba")
       if outputPath == "-" && isatty(1) != 0 { throw CLIError.terminalOutput }
+      try OutputFile.checkDistinct(input: input, output: outputPath)
       let bytes = try readInput(input)
       var options = CompressionOptions()
       options.threadCount = common.threadCount
@@ -62,7 +63,9 @@ struct Compress: ParsableCommand {
         progress.finish()
         if verify {
           let back = try Decompressor.decompress(container, models: models, threadCount: common.threadCount)
-          guard back == bytes else { throw CLIError.invalidArgument("verification failed: the compressed file does not decompress to the input") }
+          guard back == bytes else {
+            throw CLIError.verificationFailed(outputPath, firstDifference: (0..<min(back.count, bytes.count)).first { back[$0] != bytes[$0] })
+          }
         }
         try output.commit()
         for text in report.notes { note(text) }

@@ -26,6 +26,7 @@ struct Decompress: ParsableCommand {
       } else {
         throw CLIError.unknownSuffix(input)
       }
+      try OutputFile.checkDistinct(input: input, output: outputPath)
       let bytes = try readInput(input)
       let models = try model.map { [try ModelRegistry.model(namedOrPath: $0)] } ?? []
       let output = try OutputFile(path: outputPath, force: common.force)

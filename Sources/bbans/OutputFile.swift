@@ -27,12 +27,29 @@ final class OutputFile {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     let temporary = folder + "/." + url.lastPathComponent + ".bbans-\(getpid())-tmp"
+    // Registered before the file exists, so that no signal can come between its creation and
+    // the handler that removes it.
+    PendingOutput.register(temporary)
     guard FileManager.default.createFile(atPath: temporary, contents: nil),
       let handle = FileHandle(forWritingAtPath: temporary)
-    else { throw CLIError.cannotWrite(path, reason: String(cString: strerror(errno))) }
+    else {
+      let reason = String(cString: strerror(errno))
+      unlink(temporary)
+      PendingOutput.clear()
+      throw CLIError.cannotWrite(path, reason: reason)
+    }
     temporaryPath = temporary
     self.handle = handle
-    PendingOutput.register(temporary)
+  }
+
+  /// Throws `CLIError.sameFile` when `output` names the file `input` (compared by device and
+  /// inode, so that another spelling of the path is caught too): replacing it would lose the
+  /// input.
+  static func checkDistinct(input: String, output: String) throws {
+    guard input != "-" && output != "-" else { return }
+    var a = stat(), b = stat()
+    guard stat(input, &a) == 0, stat(output, &b) == 0 else { return }
+    if a.st_dev == b.st_dev && a.st_ino == b.st_ino { throw CLIError.sameFile(output) }
   }
 
   func write(_ bytes: some Collection<UInt8>) throws {
@@ -78,12 +95,19 @@ enum PendingOutput {
   static func register(_ temporary: String) {
     clear()
     path = strdup(temporary)
+    var signals = sigset_t()
+    sigemptyset(&signals)
     for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+      sigaddset(&signals, signalNumber)
       signal(signalNumber) { number in
         if let pending = PendingOutput.path { unlink(pending) }
         _exit(128 + number)
       }
     }
+    // A parent may have started bbans with these signals blocked (a child inherits the mask of
+    // the thread that spawned it, and Dispatch's worker threads block every signal): unblocked
+    // here, so that SIGTERM still stops bbans and removes the temporary file.
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
   }
 
   static func clear() {
