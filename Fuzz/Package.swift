@@ -1,0 +1,36 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+// SwiftPM names a path dependency after its folder, whatever the checkout is called.
+let bbans = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .lastPathComponent.lowercased()
+
+// The fuzz targets live in a package of their own so that the main package's `swift build` and
+// `swift test` never build them (they need `--sanitize=fuzzer`). Run one with
+// `scripts/fuzz.sh TARGET SECONDS` from the repository root.
+//
+// Each target holds only libFuzzer's entry point, LLVMFuzzerTestOneInput; libFuzzer supplies
+// `main`. A target traps (and libFuzzer reports a crash) only when the library crashes, or when a
+// reader accepts bytes that it cannot give back byte for byte.
+let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM", "FuzzWeights"]
+
+let package = Package(
+  name: "bbans-fuzz",
+  platforms: [.macOS(.v13)],
+  dependencies: [
+    .package(path: ".."),
+  ],
+  targets: fuzzTargets.map { name in
+    .executableTarget(
+      name: name,
+      dependencies: [
+        .product(name: "BitsBack", package: bbans),
+        .product(name: "Container", package: bbans),
+        .product(name: "Model", package: bbans),
+      ],
+      path: "Sources/\(name)",
+      swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+  },
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,64 @@
+import BitsBack
+import Container
+import Foundation
+import Model
+
+/// The models of the golden files (see FuzzContainer), or a tiny random one when they are absent.
+let models: [CodingModel] = {
+  let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/golden")
+  let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+  let found = files.filter { $0.hasSuffix(".bbm") }.sorted().compactMap { try? ModelRegistry.model(namedOrPath: folder.appendingPathComponent($0).path) }
+  if !found.isEmpty { return found }
+  let architecture = Architecture(height: 4, width: 4, encoderHidden: [8], decoderHidden: [8], latentCount: 2, bucketBits: 8, likelihood: .betaBinomial)
+  let vae = VAE(randomWith: architecture, seed: 1, name: "fuzz")
+  return [CodingModel(name: "fuzz", vae: vae, fileSize: vae.serialized().count)]
+}()
+
+/// The fuzzer's bytes read as the fields of a container, which is then written with valid
+/// checksums: unlike FuzzContainer, hostile counts, sizes, lane numbers and payloads get past
+/// the checksums to the decoders. Past the end of the input every field reads as zero.
+struct Fields {
+  let bytes: [UInt8]
+  var position = 0
+  mutating func u8() -> UInt8 { defer { position += 1 }; return position < bytes.count ? bytes[position] : 0 }
+  mutating func u16() -> UInt16 { UInt16(u8()) | UInt16(u8()) << 8 }
+  mutating func u32() -> UInt32 { UInt32(u16()) | UInt32(u16()) << 16 }
+  mutating func u64() -> UInt64 { UInt64(u32()) | UInt64(u32()) << 32 }
+  mutating func raw(_ count: Int) -> [UInt8] { (0..<count).map { _ in u8() } }
+  var atEnd: Bool { position >= bytes.count }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzChunks(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  var fields = Fields(bytes: Array(UnsafeBufferPointer(start: data, count: size)))
+  let flags = fields.u8()
+  let model = (flags & 1) != 0 ? models[Int(fields.u8()) % models.count] : nil
+  let a = model?.architecture
+  // Flag 2: the model's own image shape (what a real file has); otherwise the input's.
+  let shape = (flags & 2) != 0 && a != nil
+    ? (UInt32(a!.height), UInt32(a!.width), UInt32(a!.channels))
+    : (UInt32(fields.u8()), UInt32(fields.u8()), UInt32(fields.u8()))
+  let header = ContainerHeader(
+    modelName: model?.name ?? "", modelHash: model?.identity ?? 0, formatTag: fields.u8(),
+    itemCount: UInt64(fields.u32()), height: shape.0, width: shape.1, channels: shape.2,
+    sideBytes: fields.raw(Int(fields.u8())), originalSize: UInt64(fields.u32()))
+  var container: [UInt8] = []
+  do {
+    var writer = try ContainerWriter(header: header) { container.append(contentsOf: $0) }
+    while !fields.atEnd && writer.chunkCount < 64 {
+      let method = ChunkMethod(rawValue: fields.u8() % 3)!
+      var record = ChunkRecord(
+        method: method, itemCount: UInt32(fields.u16()), laneCount: UInt16(fields.u8()),
+        rawSize: UInt64(fields.u32()), rawChecksum: fields.u64())
+      let payload = fields.raw(Int(fields.u16() % 4096))
+      if method == .stored { record.rawSize = UInt64(payload.count) }
+      _ = try writer.append(record, payload: payload)
+    }
+    _ = try writer.finish(originalChecksum: fields.u64())
+  } catch {
+    return 0  // The writer refuses what a reader would refuse.
+  }
+  _ = try? Decompressor.decompress(container, models: models, threadCount: 1)
+  return 0
+}

@@ -1,0 +1,13 @@
+import BitsBack
+
+/// Binary PGM (P5) files, one image or several (possibly gzipped): the reader either throws or gives images and a
+/// layout that rebuild the input byte for byte.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPGM(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  guard let (images, layout) = try? DatasetFile.parse(bytes, as: .pgm), layout.isReproducible else { return 0 }
+  guard (try? DatasetFile.rebuild(images, layout: layout)) == bytes else {
+    fatalError("PGM: \(size) bytes parse but do not rebuild to themselves")
+  }
+  return 0
+}
