@@ -7,7 +7,8 @@
 # The corpus grows in fuzz-TARGET/corpus (seeded from testdata/ and small generated files),
 # crashes, leaks, timeouts and out-of-memory inputs land in fuzz-TARGET/artifacts/, and the
 # run's log in fuzz-TARGET/log.txt (both folders are ignored by git). Exits non-zero when
-# libFuzzer found something. On a shared machine, run it under `nice -n 19`.
+# libFuzzer found something. On a shared machine, run it under `nice -n 19` (the timeout for
+# one input is 60 s of wall time: a starved process at nice 19 gave false 10 s timeouts).
 set -euo pipefail
 
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}
@@ -44,7 +45,7 @@ cd "$work"
 echo "fuzzing $target for $seconds s; log in $work/log.txt"
 status=0
 SWIFT_BACKTRACE=enable=no "$binary" corpus seeds \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+  -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 -max_len=16384 \
   -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@" > log.txt 2>&1 || status=$?
 grep -E '^stat::number_of_executed_units|^stat::new_units_added|^stat::peak_rss_mb' log.txt || true
 ls "$work/artifacts"
