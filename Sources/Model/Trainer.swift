@@ -125,7 +125,10 @@ public struct Trainer {
                       context: context?.transposedWeights() ?? [])
     let results = UnsafeMutableBufferPointer<Objective.Result?>.allocate(capacity: shardCount)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+      _ = results.deinitialize()  // the shards hold arrays: release them
+      results.deallocate()
+    }
     let work: (Int) -> Void = { s in
       let lo = s * rows / shardCount, hi = (s + 1) * rows / shardCount
       results[s] = Objective.evaluate(
