@@ -1,0 +1,144 @@
+// The weights file: a round trip keeps every bit and the identity; every damaged file gives its
+// own `ModelError`, never a crash and never a model.
+
+import Model
+import Testing
+
+/// The error that reading `bytes` throws, or nil when they load.
+private func readError(_ bytes: [UInt8]) -> ModelError? {
+  do {
+    _ = try VAE(contentsOf: bytes)
+    return nil
+  } catch let error as ModelError {
+    return error
+  } catch {
+    Issue.record("VAE(contentsOf:) threw \(error), which is not a ModelError")
+    return nil
+  }
+}
+
+/// The offset of the first occurrence of `needle` in `haystack`.
+private func offset(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+  guard needle.count <= haystack.count else { return nil }
+  return (0...(haystack.count - needle.count)).first { Array(haystack[$0..<($0 + needle.count)]) == needle }
+}
+
+struct WeightsFileTests {
+  static let architectures: [Architecture] = [
+    Architecture(height: 3, width: 4, encoderHidden: [6], decoderHidden: [5, 7], latentCount: 2, bucketBits: 10,
+                 likelihood: .bernoulli),
+    Architecture(height: 2, width: 3, channels: 2, encoderHidden: [], decoderHidden: [4], latentCount: 3, bucketBits: 8,
+                 likelihood: .betaBinomial),
+    Architecture(height: 4, width: 4, encoderHidden: [8, 8], decoderHidden: [], latentCount: 1, bucketBits: 12,
+                 likelihood: .logisticMixture(components: 3)),
+  ]
+
+  static var small: VAE {
+    VAE(randomWith: architectures[1], seed: 3).with(name: "small", summary: "a test model",
+                                                     figures: NegativeELBO(reconstruction: 3.5, kl: 0.25))
+  }
+
+  @Test(arguments: architectures)
+  func roundTripKeepsEveryBitAndTheIdentity(_ architecture: Architecture) throws {
+    let model = VAE(randomWith: architecture, seed: 17)
+      .with(name: "round-trip", summary: "ünïcode summary ✓", figures: NegativeELBO(reconstruction: 1.25, kl: 0.125))
+    let bytes = model.serialized()
+    let loaded = try VAE(contentsOf: bytes)
+    #expect(loaded.architecture == architecture)
+    #expect(loaded.name == "round-trip")
+    #expect(loaded.summary == "ünïcode summary ✓")
+    #expect(loaded.figures == model.figures)
+    #expect(loaded.encoder == model.encoder)
+    #expect(loaded.decoder == model.decoder)
+    #expect(loaded.identity == model.identity)
+    #expect(loaded.serialized() == bytes)
+    // The identity is a function of the bytes: the same seed gives it again, another seed does not.
+    #expect(VAE(randomWith: architecture, seed: 17).identity == VAE(randomWith: architecture, seed: 17).identity)
+    #expect(VAE(randomWith: architecture, seed: 18).identity != VAE(randomWith: architecture, seed: 17).identity)
+    // Metadata is part of the identity too.
+    #expect(model.with(name: "other").identity != model.identity)
+  }
+
+  @Test func everyTruncationThrowsTruncated() {
+    let bytes = Self.small.serialized()
+    for length in 0..<bytes.count {
+      let error = readError(Array(bytes[0..<length]))
+      guard case .truncated(_, let offset, let needed, let available)? = error else {
+        Issue.record("a file cut to \(length) of \(bytes.count) bytes gives \(String(describing: error)), not .truncated")
+        continue
+      }
+      #expect(offset + available == length && needed > available, "cut to \(length): \(error!)")
+    }
+  }
+
+  @Test func truncationNamesTheField() {
+    let bytes = Self.small.serialized()
+    #expect(readError([]) == .truncated(field: "magic", offset: 0, needed: 8, available: 0))
+    #expect(readError(Array(bytes[0..<5])) == .truncated(field: "magic", offset: 0, needed: 8, available: 5))
+    #expect(readError(Array(bytes[0..<10])) == .truncated(field: "version", offset: 8, needed: 4, available: 2))
+    #expect(readError(Array(bytes[0..<(bytes.count - 3)])) == .truncated(field: "checksum", offset: bytes.count - 8, needed: 8, available: 5))
+  }
+
+  @Test func flippedByteInTheWeightsThrowsChecksumMismatch() {
+    let bytes = Self.small.serialized()
+    for position in [bytes.count - 40, bytes.count - 9, bytes.count - 1] {
+      var damaged = bytes
+      damaged[position] ^= 0x10
+      guard case .checksumMismatch(let stored, let computed)? = readError(damaged) else {
+        Issue.record("a flipped byte at \(position) gives \(String(describing: readError(damaged)))")
+        continue
+      }
+      #expect(stored != computed)
+    }
+  }
+
+  /// Whatever byte is damaged, reading throws (the checksum covers every byte) and never crashes.
+  @Test func everyFlippedByteThrows() {
+    let bytes = Self.small.serialized()
+    for position in bytes.indices {
+      for mask: UInt8 in [0x01, 0x80, 0xFF] {
+        var damaged = bytes
+        damaged[position] ^= mask
+        #expect(readError(damaged) != nil, "byte \(position) ^ \(mask) still loads")
+      }
+    }
+  }
+
+  @Test func badMagicAndVersion() {
+    var bytes = Self.small.serialized()
+    bytes[0] = UInt8(ascii: "X")
+    #expect(readError(bytes) == .badMagic(found: Array("XBANSMDL".utf8)))
+    bytes = Self.small.serialized()
+    bytes[8] = 9
+    #expect(readError(bytes) == .unsupportedVersion(9))
+  }
+
+  @Test func unknownLikelihoodName() throws {
+    // The same length, so the rest of the file lines up; the name is read before the checksum.
+    var bytes = Self.small.serialized()
+    let at = try #require(offset(of: Array("beta-binomial".utf8), in: bytes))
+    bytes.replaceSubrange(at..<(at + 13), with: Array("beta-binomiax".utf8))
+    #expect(readError(bytes) == .unknownLikelihood("beta-binomiax"))
+    // Another length: the length field before the name changes too.
+    bytes = Self.small.serialized()
+    bytes.replaceSubrange((at - 4)..<(at + 13), with: [5, 0, 0, 0] + Array("gauss".utf8))
+    #expect(readError(bytes) == .unknownLikelihood("gauss"))
+  }
+
+  @Test func trailingBytesAreReported() {
+    let bytes = Self.small.serialized()
+    #expect(readError(bytes + [0]) == .trailingBytes(count: 1))
+    #expect(readError(bytes + [1, 2, 3]) == .trailingBytes(count: 3))
+  }
+
+  @Test func errorDescriptionsAreSentences() {
+    let errors: [ModelError] = [
+      .truncated(field: "magic", offset: 0, needed: 8, available: 3), .badMagic(found: [1, 2]), .unsupportedVersion(7),
+      .unknownLikelihood("x"), .checksumMismatch(stored: 1, computed: 2), .invalidArchitecture("why"),
+      .tensorShapeMismatch(index: 1, expected: [2, 3], found: [3, 2]), .invalidText(field: "name"), .trailingBytes(count: 2),
+    ]
+    for error in errors {
+      #expect(error.description.contains("model file") && !error.description.contains("Optional("), "\(error)")
+    }
+  }
+}
