@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Testing
 
 /// The output is complete or absent: written to a temporary file beside the target and renamed
@@ -124,6 +125,23 @@ import Testing
       #expect(try contents(folder) == ["c.bba"])
       #expect(try Data(contentsOf: input) == text)
     }
+  }
+
+  @Test func aFailedCompressionLeavesNoTemporaryFile() throws {
+    let folder = try folder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // A model of 8×8 images and a file of 4×4 images: the compressor refuses after the
+    // temporary output was opened.
+    let architecture = Architecture(
+      height: 8, width: 8, encoderHidden: [8], decoderHidden: [8], latentCount: 2, bucketBits: 8, likelihood: .betaBinomial)
+    try Data(VAE(randomWith: architecture, seed: 5, name: "wide").serialized()).write(to: folder.appendingPathComponent("wide.bbm"))
+    let idx = Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4] + (0..<32).map { UInt8($0) })
+    try idx.write(to: folder.appendingPathComponent("small.idx"))
+    let result = try run(["compress", "small.idx", "--model", "wide.bbm", "--rm"], in: folder)
+    #expect(result.status != 0)
+    #expect(result.stderr.contains("does not fit"), "\(result.stderr)")
+    #expect(try contents(folder) == ["small.idx", "wide.bbm"])
+    #expect(try Data(contentsOf: folder.appendingPathComponent("small.idx")) == idx)
   }
 
   @Test func aFailedDecompressionLeavesNoTemporaryFile() throws {
