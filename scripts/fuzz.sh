@@ -40,6 +40,26 @@ put("seed.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.e
 put("seed.pgm", b"P5\n# seed\n4 4\n255\n" + pixels[:16] + b"P5 4 4 255\n" + pixels[16:32])
 put("seed-binary.idx", bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 4, 4) + bytes(rng.randrange(2) for _ in range(32)))
 PY
+# FuzzChunks reads its input as container fields (see Fuzz/Sources/FuzzChunks): seeds that take
+# each bits-back chunk of the golden containers, with its real record, through the decoder.
+if [ "$target" = FuzzChunks ]; then
+  python3 - "$root/testdata/golden" "$work/seeds" <<'PY'
+import os, struct, sys
+golden, out = sys.argv[1], sys.argv[2]
+for model, name in [(0, "images-8bit.idx.bba"), (1, "images-binary.idx.bba")]:
+    data = open(os.path.join(golden, name), "rb").read()
+    offset = struct.unpack_from("<I", data, 12)[0]
+    n = 0
+    while data[offset:offset + 4] == b"CHNK":
+        method, _, lanes, items, raw, size, _, raw_checksum = struct.unpack_from("<BBHIQQQQ", data, offset + 8)
+        payload = data[offset + 64:offset + 64 + size]
+        seed = bytes([7, model, 1]) + struct.pack("<IIQ", items, raw + 16, 0)
+        seed += bytes([method]) + struct.pack("<HBIQH", items, lanes, raw, raw_checksum, len(payload)) + payload
+        open(os.path.join(out, "chunks-%s-%d" % (name, n)), "wb").write(seed)
+        offset += 64 + size
+        n += 1
+PY
+fi
 
 cd "$work"
 echo "fuzzing $target for $seconds s; log in $work/log.txt"
