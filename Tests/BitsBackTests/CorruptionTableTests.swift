@@ -293,6 +293,12 @@ import TestSupport
         try Decompressor.decompress(bytes, models: [model])
       }
     }
+    // As many lanes as images, but a message too short for their heads.
+    let chunk = ChunkRecord(method: .bitsBack, itemCount: 64, laneCount: 64, rawSize: 1024, rawChecksum: 0)
+    let bytes = try Self.container(model: model, itemCount: 64, shape: (4, 4, 1), originalSize: 1040, chunks: [(chunk, [UInt8](repeating: 1, count: 16))])
+    #expect(throws: BitsBackError.corruptChunk(index: 0, reason: "an ANS message with its lanes needs at least 128 words for its heads, found 4")) {
+      try Decompressor.decompress(bytes, models: [model])
+    }
   }
 }
 
