@@ -26,6 +26,25 @@ let package = Package(
       ],
       path: "Benchmarks/CoderBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    .executableTarget(
+      name: "ModelBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "Model", package: bbans),
+        .product(name: "BitsBack", package: bbans),
+      ],
+      path: "Benchmarks/ModelBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    .executableTarget(
+      name: "CompressionBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "BitsBack", package: bbans),
+        .product(name: "Model", package: bbans),
+        .product(name: "PortableMath", package: bbans),
+      ],
+      path: "Benchmarks/CompressionBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -20,3 +20,21 @@ public enum DenseKernel {
       b: b, bRowStride: columns, start: start, c: c, cRowStride: columns)
   }
 }
+
+@_spi(Benchmarks)
+extension VAE {
+  /// A copy whose decoder output layer has its weights multiplied by `weightScale` and the
+  /// given bias: for the end-to-end benchmarks, which need a model of the real architecture
+  /// (and so the real cost) whose likelihood fits synthetic images well enough that bits-back
+  /// coding, not the zstd fallback, codes them. Not for anything else.
+  public func withDecoderOutputLayer(weightScale: Float, bias: [Float]) -> VAE {
+    var decoder = self.decoder
+    let last = decoder.layers.count - 1
+    precondition(bias.count == decoder.layers[last].outCount,
+                 "withDecoderOutputLayer: \(bias.count) biases for \(decoder.layers[last].outCount) outputs")
+    decoder.layers[last].weights = decoder.layers[last].weights.map { $0 * weightScale }
+    decoder.layers[last].bias = bias
+    return VAE(architecture: architecture, name: name, summary: summary, figures: figures,
+               encoder: encoder, decoder: decoder, context: context)
+  }
+}

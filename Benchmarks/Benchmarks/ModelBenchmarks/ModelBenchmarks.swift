@@ -1,0 +1,106 @@
+// The networks: the dense-layer kernel in GFLOP/s and VAE inference in images/s.
+//
+// Run: cd Benchmarks && swift package benchmark --target ModelBenchmarks
+// Each iteration is one batch of 32 rows (the coder's lane count); the custom metrics are
+// computed from the measured wall clock of that iteration. The table scales them: "FLOP/s (G)"
+// reads as GFLOP/s.
+
+import Benchmark
+import BitsBack
+@_spi(Benchmarks) import Model
+
+/// A seeded generator local to the benchmarks (SplitMix64).
+struct Generator: RandomNumberGenerator {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  mutating func nextFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
+}
+
+let batch = 32
+let flopsPerSecond = BenchmarkMetric.custom("FLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+let imagesPerSecond = BenchmarkMetric.custom("images/s", polarity: .prefersLarger, useScalingFactor: false)
+
+/// Seconds between two instants of the continuous clock.
+func seconds(_ d: Duration) -> Double {
+  Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// C (32 × columns) = bias + A (32 × inner) · B (inner × columns): the shapes of the layers of
+/// the 784-500-500-50 model.
+func kernelBenchmark(inner: Int, columns: Int) {
+  Benchmark("Dense kernel \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
+    var generator = Generator(state: UInt64(inner * 1000 + columns))
+    let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
+    let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
+    let bias = (0..<columns).map { _ in generator.nextFloat() - 0.5 }
+    var c = [Float](repeating: 0, count: batch * columns)
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    let start = clock.now
+    a.withUnsafeBufferPointer { ap in
+      b.withUnsafeBufferPointer { bp in
+        bias.withUnsafeBufferPointer { sp in
+          c.withUnsafeMutableBufferPointer { cp in
+            DenseKernel.matrixProduct(rows: batch, columns: columns, inner: inner, a: ap.baseAddress!, b: bp.baseAddress!,
+                                      start: sp.baseAddress!, c: cp.baseAddress!)
+          }
+        }
+      }
+    }
+    let elapsed = seconds(clock.now - start)
+    benchmark.stopMeasurement()
+    blackHole(c[0])
+    // A multiply and an add per (row, column, inner) triple.
+    benchmark.measurement(flopsPerSecond, Int(2 * Double(batch * inner * columns) / elapsed))
+  }
+}
+
+/// One batch of 32 images through the encoder (posterior) and the decoder (likelihood
+/// parameters at the posterior means).
+func inferenceBenchmark(_ name: String, model: VAE) {
+  Benchmark("Inference \(name) batch \(batch)") { benchmark in
+    let a = model.architecture
+    var generator = Generator(state: 7)
+    let pixels = (0..<(batch * a.pixelCount)).map { _ in
+      a.likelihood.isBinary ? UInt8(generator.next() & 1) : UInt8(truncatingIfNeeded: generator.next())
+    }
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    let start = clock.now
+    let posterior = pixels.withUnsafeBufferPointer { model.posterior(pixels: $0, count: batch) }
+    let parameters = posterior.mean.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: batch) }
+    let elapsed = seconds(clock.now - start)
+    benchmark.stopMeasurement()
+    blackHole(parameters[0])
+    benchmark.measurement(imagesPerSecond, Int(Double(batch) / elapsed))
+  }
+}
+
+let benchmarks: @Sendable () -> Void = {
+  Benchmark.defaultConfiguration = .init(
+    metrics: [.wallClock, .throughput, flopsPerSecond, imagesPerSecond], timeUnits: .microseconds,
+    warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 500)
+
+  // The 784-500-500-50 model's layers: encoder 784→500, 500→500, 500→100; decoder 50→500,
+  // 500→1568 (beta-binomial: two parameters per pixel).
+  kernelBenchmark(inner: 784, columns: 500)
+  kernelBenchmark(inner: 500, columns: 500)
+  kernelBenchmark(inner: 500, columns: 100)
+  kernelBenchmark(inner: 50, columns: 500)
+  kernelBenchmark(inner: 500, columns: 1568)
+
+  let architecture = Architecture(
+    height: 28, width: 28, encoderHidden: [500, 500], decoderHidden: [500, 500], latentCount: 50, bucketBits: 12,
+    likelihood: .betaBinomial)
+  inferenceBenchmark("784-500-500-50 beta-binomial random weights", model: VAE(randomWith: architecture, seed: 1))
+  for builtin in ModelRegistry.builtins {
+    inferenceBenchmark("built-in \(builtin.name)", model: builtin.vae)
+  }
+}
