@@ -86,9 +86,18 @@ public struct DiscretizedLogisticMixture: IntervalCodec, Sendable {
     return (lower, cumulative(symbol + 1) - lower)
   }
 
+  /// The pixel whose interval holds `slot`. Most pixels of small-image data sets sit at the
+  /// ends of the range (background, full ink), so the two end pixels are tried first (one or
+  /// two evaluations of F), and only then the binary search between them (eight more).
+  /// The result is the same pixel either way: the one with C(x) ≤ slot < C(x + 1).
   @inlinable
   public func symbol(at slot: UInt32) -> (symbol: Int, start: UInt32, frequency: UInt32) {
-    let found = searchQuantizedCDF(slot: slot, symbolCount: Self.symbolCount) { cumulative($0) }
+    let last = Self.symbolCount - 1
+    let second = cumulative(1)
+    if slot < second { return (0, 0, second) }
+    let penultimate = cumulative(last)
+    if slot >= penultimate { return (last, penultimate, cumulative(Self.symbolCount) - penultimate) }
+    let found = searchQuantizedCDF(slot: slot, between: 1, second, and: last, penultimate) { cumulative($0) }
     return (found.symbol, found.lower, found.upper - found.lower)
   }
 }

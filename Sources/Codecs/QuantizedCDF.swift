@@ -33,9 +33,18 @@ public func quantizedCumulative(
 public func searchQuantizedCDF(
   slot: UInt32, symbolCount: Int, cumulative: (Int) -> UInt32
 ) -> (symbol: Int, lower: UInt32, upper: UInt32) {
-  var low = 0, high = symbolCount  // invariant: C(low) ≤ slot < C(high)
-  var lowValue: UInt32 = 0
-  var highValue = cumulative(symbolCount)
+  searchQuantizedCDF(slot: slot, between: 0, 0, and: symbolCount, cumulative(symbolCount), cumulative: cumulative)
+}
+
+/// The same search between two symbols already known to bracket the slot:
+/// C(low) = lowValue ≤ slot < C(high) = highValue.
+@inlinable
+public func searchQuantizedCDF(
+  slot: UInt32, between low: Int, _ lowValue: UInt32, and high: Int, _ highValue: UInt32,
+  cumulative: (Int) -> UInt32
+) -> (symbol: Int, lower: UInt32, upper: UInt32) {
+  var low = low, high = high  // invariant: C(low) ≤ slot < C(high)
+  var lowValue = lowValue, highValue = highValue
   while high - low > 1 {
     let middle = (low + high) >> 1
     let value = cumulative(middle)
