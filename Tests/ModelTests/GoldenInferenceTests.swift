@@ -62,3 +62,50 @@ struct GoldenInferenceTests {
     #expect(Self.model.identity == Self.expectedIdentity, "identity 0x\(String(Self.model.identity, radix: 16, uppercase: true))")
   }
 }
+
+/// The causal-context head: the per-pixel network's output for every pixel of an image.
+struct GoldenContextTests {
+  static let architecture = Architecture(
+    height: 3, width: 3, encoderHidden: [6], decoderHidden: [5], latentCount: 2, bucketBits: 8, likelihood: .betaBinomial,
+    context: ContextHead(features: 2, hidden: 8))
+  static let model = VAE(randomWith: architecture, seed: 77)
+  static let pixels: [UInt8] = [0, 255, 17, 128, 64, 200, 3, 99, 250]
+  static let latents: [Float] = [-0.5, 1.25]
+
+  /// 9 pixels × (a, b); pixel 5's hidden units are all off, so its outputs are the (zero) biases.
+  static let expectedParameters: [UInt32] = [
+    0xBC37_A405, 0xBC3A_3F6E, 0x3C13_6238, 0xBEC9_4827, 0xBDAE_2D82, 0x3E25_AF76, 0x3ECC_D4C2, 0x3E8A_D5A8, 0x3EF9_D4DA,
+    0x3DEF_9964, 0x0000_0000, 0x0000_0000, 0xBDA4_6872, 0xBE42_C3F2, 0x3F3A_09BC, 0x3E7E_875A, 0xBE57_913C, 0xBD8F_A1C9,
+  ]
+
+  static func parameters(latents: [Float], pixels: [UInt8], count: Int) -> [Float] {
+    let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+    return pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+  }
+
+  @Test func contextParametersArePinned() {
+    let parameters = Self.parameters(latents: Self.latents, pixels: Self.pixels, count: 1)
+    let literal = parameters.map { "0x" + String($0.bitPattern, radix: 16, uppercase: true) }.joined(separator: ", ")
+    #expect(parameters.map(\.bitPattern) == Self.expectedParameters, "parameters: [\(literal)]")
+    // The pinned values are the right ones, to Float accuracy.
+    let features = ReferenceMLP(Self.model.decoder).forward(Self.latents.map(Double.init), rows: 1).output
+    let input = ObjectiveGradientTests.referenceContextInput(Self.architecture, features: features, targets: Self.pixels, rows: 1)
+    let reference = ReferenceMLP(Self.model.context!).forward(input, rows: 9).output
+    for (k, bits) in Self.expectedParameters.enumerated() {
+      #expect(abs(Double(Float(bitPattern: bits)) - reference[k]) <= 1e-6, "parameter \(k)")
+    }
+  }
+
+  /// An image's context parameters are the same alone and among others.
+  @Test func contextParametersDoNotDependOnTheBatch() {
+    var generator = SeededGenerator(seed: 78)
+    let count = 7
+    let latents = (0..<(count * 2)).map { _ in Float(generator.nextGaussian()) }
+    let pixels = (0..<(count * 9)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let all = Self.parameters(latents: latents, pixels: pixels, count: count)
+    for r in 0..<count {
+      let one = Self.parameters(latents: Array(latents[(2 * r)..<(2 * r + 2)]), pixels: Array(pixels[(9 * r)..<(9 * r + 9)]), count: 1)
+      #expect(one.map(\.bitPattern) == all[(18 * r)..<(18 * r + 18)].map(\.bitPattern), "image \(r)")
+    }
+  }
+}
