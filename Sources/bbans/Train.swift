@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import BitsBack
 import Model
-import CZlib
 
 /// `bbans train`: fits a VAE to a file of images and writes its weights file.
 ///
@@ -10,7 +10,7 @@ import CZlib
 /// leaves its best weights behind.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train a VAE on a file of images (IDX or NPY, gzip or not) and write its weights file.")
+    abstract: "Train a VAE on a file of images (IDX, NPY or PGM, gzip or not) and write its weights file.")
 
   @Argument(help: "The training images.") var data: String
   @Option(name: .shortAndLong, help: "The weights file to write.") var output: String
@@ -200,8 +200,8 @@ final class ProgressBar {
   }
 }
 
-/// The images `bbans train` reads: IDX files of unsigned bytes (gzip or not).
-/// (Stand-in until the library's dataset reader lands.)
+/// The images `bbans train` reads: IDX, NPY or PGM files of unsigned bytes (gzip or not),
+/// through the library's readers.
 struct TrainingImages {
   var shape: (height: Int, width: Int, channels: Int)
   var count: Int
@@ -210,41 +210,13 @@ struct TrainingImages {
   var imageSize: Int { shape.height * shape.width * shape.channels }
 
   static func load(path: String) throws -> TrainingImages {
-    guard let raw = FileManager.default.contents(atPath: path) else { throw TrainError("cannot read \(path)") }
-    var bytes = [UInt8](raw)
-    if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
-      bytes = try gunzip(path: path)
+    let images: ImageBatch
+    do {
+      images = try DatasetFile.loadImages(path: path)
+    } catch let error as IOError {
+      throw TrainError("\(error)")
     }
-    guard bytes.count >= 4 else { throw TrainError("\(path) is empty or too short to be an IDX file") }
-    guard bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08 else {
-      throw TrainError("\(path) is not an IDX file of unsigned bytes (it starts with \(bytes.prefix(4).map { String($0, radix: 16) }))")
-    }
-    let dimensions = Int(bytes[3])
-    guard dimensions == 3 || dimensions == 4, bytes.count >= 4 + 4 * dimensions else {
-      throw TrainError("\(path) holds a \(dimensions)-dimensional array, not images (3 or 4 dimensions)")
-    }
-    let sizes = (0..<dimensions).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
-    let header = 4 + 4 * dimensions
-    let total = sizes.reduce(1, *)
-    guard sizes.allSatisfy({ $0 > 0 }), bytes.count - header == total else {
-      throw TrainError("\(path) declares \(sizes) = \(total) bytes of pixels but holds \(bytes.count - header)")
-    }
-    return TrainingImages(shape: (sizes[1], sizes[2], dimensions == 4 ? sizes[3] : 1), count: sizes[0],
-                          pixels: Array(bytes[header...]))
-  }
-
-  private static func gunzip(path: String) throws -> [UInt8] {
-    guard let file = gzopen(path, "rb") else { throw TrainError("cannot open \(path)") }
-    defer { gzclose(file) }
-    var out: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let n = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-      if n < 0 { throw TrainError("\(path) is not a valid gzip file") }
-      if n == 0 { break }
-      out.append(contentsOf: buffer[0..<Int(n)])
-    }
-    return out
+    return TrainingImages(shape: (images.height, images.width, images.channels), count: images.count, pixels: images.pixels)
   }
 
   func prefix(_ n: Int) -> TrainingImages {
