@@ -27,6 +27,9 @@ struct Bench: ParsableCommand {
   @Option(name: .long, help: "Threads for bbans (default: the number of cores).")
   var threads: Int?
 
+  @Flag(name: .long, help: "Also run xz -9e, bzip2 -9 and brotli -q 11 where installed (slow: brotli alone takes longer than the rest).")
+  var external = false
+
   func run() throws {
     var results: [FileResult] = []
     var failed = false
@@ -97,7 +100,7 @@ struct Bench: ParsableCommand {
       row.roundTrip = restored == input
       result.rows.append(row)
     }
-    for tool in [("xz", ["-9e"]), ("bzip2", ["-9"]), ("brotli", ["-q", "11"])] {
+    for tool in [("xz", ["-9e"]), ("bzip2", ["-9"]), ("brotli", ["-q", "11"])] where external {
       if let row = try externalRow(tool.0, tool.1, input: input, unit: unit) { result.rows.append(row) }
     }
     return result
@@ -197,7 +200,8 @@ struct BarChart {
     let names = results.first?.rows.map(\.name) ?? []
     let barWidth = 18.0, gap = 30.0, height = 260.0, top = 30.0, left = 50.0
     let groupWidth = Double(names.count) * barWidth + gap
-    let width = left + Double(results.count) * groupWidth + 20
+    // Wide enough for the bars, and for the title and the legend's four columns.
+    let width = max(left + Double(results.count) * groupWidth + 20, left + 4 * 170 + 20)
     let maximum = max(results.flatMap { $0.rows.map(\.rate) }.max() ?? 1, 0.001)
     let colours = ["#1b7837", "#762a83", "#9970ab", "#c2a5cf", "#e7d4e8", "#5aae61", "#a6dba0", "#d9f0d3"]
     var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height + top + 90))\" font-family=\"sans-serif\" font-size=\"11\">"]
