@@ -158,7 +158,10 @@ public enum Decompressor {
       throw BitsBackError.corruptChunk(index: record.index, reason: error.description)
     }
     var symbols = [UInt8](repeating: 0, count: Int(record.rawSize))
-    symbols.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: imageCount, into: $0) }
+    let plausible = symbols.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: imageCount, into: $0) }
+    guard plausible else {
+      throw BitsBackError.corruptChunk(index: record.index, reason: "its message names more steps than its images make")
+    }
     guard message.isEmpty else {
       throw BitsBackError.corruptChunk(index: record.index, reason: "its message did not decode to empty (\(message.bitCount) bits left)")
     }

@@ -11,10 +11,14 @@ import PortableMath
 ///   encode: pop z with the posterior q(z|x), push x with the likelihood p(x|z) (pixels in
 ///           reverse raster order), push z with the prior (uniform over the buckets);
 ///   decode: the exact reverse, steps from last to first, lanes from last to first.
-/// All lanes share one tail, so the chain's initial bits are paid once per chunk: step 0 codes
-/// its lanes one after another (each lane's posterior pops take the words that the lanes before
-/// it pushed), later steps in three phases over all lanes (posterior pops, likelihood pushes,
-/// prior pushes), which keeps the networks batched.
+/// All lanes share one tail, so the chain's initial bits are paid once per chunk. The first
+/// steps code their lanes one after another (each lane's posterior pops take the words that the
+/// lanes before it pushed); once the tail holds enough words for every lane's posterior pops of
+/// a whole step, the remaining steps run in three phases over all lanes (posterior pops,
+/// likelihood pushes, prior pushes), which keeps the networks batched. Images that cost few bits
+/// (binary ones) need several one-after-another steps before that reserve exists; 8-bit ones,
+/// one or two. The number of such steps, S, is pushed last (`stepCountCodec`, lane 0) and popped
+/// first by the decoder.
 package struct ChunkCoder {
   /// The precision of the posterior's bucket frequencies.
   static let posteriorPrecisionBits = 24
@@ -68,13 +72,17 @@ package struct ChunkCoder {
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
+    var sequentialSteps = layout.stepCount
     for t in 0..<layout.stepCount {
       let active = layout.activeLanes(t)
       for l in 0..<active {
         let source = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
         (batch.baseAddress! + l * pixelCount).update(from: source, count: pixelCount)
       }
-      if t == 0 {
+      if sequentialSteps == layout.stepCount && message.tail.count >= reserveWords(lanes: active) {
+        sequentialSteps = t
+      }
+      if t < sequentialSteps {
         // One lane after another: each lane's posterior takes the bits of the lanes before it.
         for l in 0..<active {
           let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
@@ -92,26 +100,52 @@ package struct ChunkCoder {
       pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, message: &message)
       for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
     }
+    Self.pushStepCount(sequentialSteps, onto: &message)
     return message
+  }
+
+  /// The tail words that guarantee that the posterior pops of `lanes` lanes in one step never
+  /// reach the floor: a pop at n bits of precision takes at most n bits, and a lane at most one
+  /// word more than its bits.
+  func reserveWords(lanes: Int) -> Int {
+    lanes * ((latentCount * Self.posteriorPrecisionBits + 31) / 32 + 1)
+  }
+
+  /// S, the number of one-after-another steps, as two 16-bit halves on lane 0.
+  static let stepCountCodec = Uniform(bits: 16)
+
+  static func pushStepCount(_ steps: Int, onto message: inout ANSMessage) {
+    stepCountCodec.push(steps & 0xFFFF, onto: &message, lane: 0)
+    stepCountCodec.push((steps >> 16) & 0xFFFF, onto: &message, lane: 0)
+  }
+
+  static func popStepCount(from message: inout ANSMessage) -> Int {
+    let high = stepCountCodec.pop(from: &message, lane: 0)
+    return high << 16 | stepCountCodec.pop(from: &message, lane: 0)
   }
 
   // MARK: - Decode
 
   /// Decodes `imageCount` images from a message made by `encode`; for a message that `encode`
-  /// made, the message ends empty (the caller checks it: damage shows there).
+  /// made, the message ends empty (the caller checks it: most damage shows there).
+  /// - Returns: false when the message is damaged in a way seen before the end (it names more
+  ///   one-after-another steps than the chunk has); the images are then not decoded.
+  @discardableResult
   package func decode(
     _ message: inout ANSMessage, imageCount: Int, into images: UnsafeMutableBufferPointer<UInt8>
-  ) {
+  ) -> Bool {
     precondition(images.count == imageCount * pixelCount, "ChunkCoder.decode: \(images.count) pixels for \(imageCount) images")
     let layout = Layout(imageCount: imageCount, laneCount: message.laneCount)
-    guard imageCount > 0 else { return }
+    guard imageCount > 0 else { return true }
+    let sequentialSteps = Self.popStepCount(from: &message)
+    guard sequentialSteps <= layout.stepCount else { return false }
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
     let stepper = model.architecture.context == nil ? nil : ContextStepper(model: model, rows: layout.laneCount)
     for t in stride(from: layout.stepCount - 1, through: 0, by: -1) {
       let active = layout.activeLanes(t)
-      if t == 0 {
+      if t < sequentialSteps {
         for l in stride(from: active - 1, through: 0, by: -1) {
           popPrior(into: &latents, lane: l, message: &message)
           let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
@@ -133,6 +167,7 @@ package struct ChunkCoder {
         target.update(from: batch.baseAddress! + l * pixelCount, count: pixelCount)
       }
     }
+    return true
   }
 
   // MARK: - The three codecs of one image
