@@ -1,9 +1,25 @@
 #include "BuiltinModels.h"
 
-// One #embed per file in weights/ (see docs/MODELS.md for the command that made each).
-static const bbans_builtin_model models[] = {
-  {0, 0, 0}  // placeholder so that the array is never empty
+// The weights files in weights/, compiled in with C23 #embed, so that every build of bbans
+// (swift run, an installed release binary, a static binary) has them without a file beside it.
+// docs/MODELS.md gives the command that made each one and its figures.
+#pragma clang diagnostic ignored "-Wc23-extensions"
+
+static const unsigned char mnist[] = {
+#embed "weights/mnist.bbm"
+};
+static const unsigned char mnist_binary[] = {
+#embed "weights/mnist-binary.bbm"
+};
+static const unsigned char fashion_mnist[] = {
+#embed "weights/fashion-mnist.bbm"
 };
 
-size_t bbans_builtin_model_count(void) { return sizeof(models) / sizeof(models[0]) - 1; }
+static const bbans_builtin_model models[] = {
+  {"mnist", mnist, sizeof(mnist)},
+  {"mnist-binary", mnist_binary, sizeof(mnist_binary)},
+  {"fashion-mnist", fashion_mnist, sizeof(fashion_mnist)},
+};
+
+size_t bbans_builtin_model_count(void) { return sizeof(models) / sizeof(models[0]); }
 bbans_builtin_model bbans_builtin_model_at(size_t index) { return models[index]; }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The commands that trained the built-in models (Sources/BuiltinModels/weights/), one after the
+# other on this project's 2-core machine; docs/MODELS.md has their figures and
+# docs/training/NAME.log their output. Same seed, data and thread count: same weights.
+#
+#   scripts/train-models.sh [OUT_FOLDER]      (default: ./models; needs bbans built in release)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-models}
+mkdir -p "$out"
+B="$root/.build/release/bbans"
+M="$root/../shared/data/mnist/train-images-idx3-ubyte.gz"      # first 50,000 train, last 10,000 validate
+F=/usr/share/datasets/fashion-mnist                            # apt-get install -y dataset-fashion-mnist
+CONTEXT="--context --context-features 2 --context-hidden 32 --hidden 500,500 --latents 50 --kl-warmup 2"
+
+train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$name" -f | tee "$out/$name.log"; }
+
+# Causal-context models (the defaults).
+train mnist         "$M" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 14 --validation 10000 --validate-every 2 --weight-decay 0.05
+train mnist-binary  "$M" --likelihood bernoulli $CONTEXT --epochs 10 --validation 10000 --validate-every 2 --weight-decay 0.01
+train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 8 \
+  --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
+
+# Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
+PLAIN="--hidden 500,500 --latents 50"
+train mnist-plain         "$M" --likelihood beta-binomial $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.05
+train mnist-binary-plain  "$M" --likelihood bernoulli $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.01
+train fashion-mnist-plain "$F/train-images-idx3-ubyte.gz" --likelihood beta-binomial $PLAIN --epochs 10 \
+  --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
