@@ -24,24 +24,41 @@ public struct CodingModel: @unchecked Sendable {
 }
 
 /// The built-in models, and models loaded from files.
+///
+/// The built-in weights files are compiled into the binary; a model's tensors are read from
+/// them only when it is asked for, and not kept, so a process holds just the models it uses
+/// (each is about 7 MB of floats).
 public enum ModelRegistry {
   /// The names of the built-in models, in the order they were compiled in.
   public static var builtinNames: [String] {
     (0..<bbans_builtin_model_count()).map { String(cString: bbans_builtin_model_at($0).name) }
   }
 
-  /// The built-in models, loaded once.
-  public static let builtins: [CodingModel] = (0..<bbans_builtin_model_count()).compactMap { index in
-    let entry = bbans_builtin_model_at(index)
-    let bytes = Array(UnsafeBufferPointer(start: entry.bytes, count: entry.size))
-    // A built-in file that does not load is a broken build, caught by the tests.
-    guard let vae = try? VAE(contentsOf: bytes) else { return nil }
-    return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: bytes.count)
+  /// Every built-in model, loaded anew on each call. A built-in file that does not load is
+  /// left out (a broken build, which the tests catch).
+  public static var builtins: [CodingModel] {
+    (0..<bbans_builtin_model_count()).compactMap(loadBuiltin)
   }
 
   /// The built-in model called `name`, or nil.
   public static func builtin(named name: String) -> CodingModel? {
-    builtins.first { $0.name == name }
+    (0..<bbans_builtin_model_count()).first { String(cString: bbans_builtin_model_at($0).name) == name }
+      .flatMap(loadBuiltin)
+  }
+
+  /// The built-in model whose weights file hashes to `identity`, or nil. Only that one is loaded.
+  public static func builtin(identity: UInt64) -> CodingModel? {
+    (0..<bbans_builtin_model_count()).first { index in
+      let entry = bbans_builtin_model_at(index)
+      return XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size)) == identity
+    }.flatMap(loadBuiltin)
+  }
+
+  private static func loadBuiltin(_ index: Int) -> CodingModel? {
+    let entry = bbans_builtin_model_at(index)
+    let bytes = Array(UnsafeBufferPointer(start: entry.bytes, count: entry.size))
+    guard let vae = try? VAE(contentsOf: bytes) else { return nil }
+    return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: bytes.count)
   }
 
   /// A model by built-in name, or else by the path of a weights file.
