@@ -14,11 +14,23 @@ static const unsigned char mnist_binary[] = {
 static const unsigned char fashion_mnist[] = {
 #embed "weights/fashion-mnist.bbm"
 };
+static const unsigned char mnist_plain[] = {
+#embed "weights/mnist-plain.bbm"
+};
+static const unsigned char mnist_binary_plain[] = {
+#embed "weights/mnist-binary-plain.bbm"
+};
+static const unsigned char fashion_mnist_plain[] = {
+#embed "weights/fashion-mnist-plain.bbm"
+};
 
 static const bbans_builtin_model models[] = {
   {"mnist", mnist, sizeof(mnist)},
   {"mnist-binary", mnist_binary, sizeof(mnist_binary)},
   {"fashion-mnist", fashion_mnist, sizeof(fashion_mnist)},
+  {"mnist-plain", mnist_plain, sizeof(mnist_plain)},
+  {"mnist-binary-plain", mnist_binary_plain, sizeof(mnist_binary_plain)},
+  {"fashion-mnist-plain", fashion_mnist_plain, sizeof(fashion_mnist_plain)},
 };
 
 size_t bbans_builtin_model_count(void) { return sizeof(models) / sizeof(models[0]); }

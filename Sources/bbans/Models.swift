@@ -13,14 +13,14 @@ struct Models: ParsableCommand {
         print("no built-in models in this build")
         return
       }
-      print("name            likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)")
+      print("name                 likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)")
       for model in models {
         let a = model.architecture
         var likelihood = a.headName
         if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
         print(
-          model.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+          model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
             + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)
             + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
             + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)

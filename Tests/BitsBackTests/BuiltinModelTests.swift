@@ -7,7 +7,7 @@ import Testing
 /// The built-in models: they load, they are found by name, they code the data they were made
 /// for, and the README's library example runs as written.
 @Suite struct BuiltinModelTests {
-  static let names = ["mnist", "mnist-binary", "fashion-mnist"]
+  static let names = ["mnist", "mnist-binary", "fashion-mnist", "mnist-plain", "mnist-binary-plain", "fashion-mnist-plain"]
 
   /// testdata/fashion-mnist-100-idx3-ubyte: 100 Fashion-MNIST test images (testdata/README.md).
   static func fashionSample() throws -> [UInt8] {
