@@ -9,8 +9,11 @@ import Testing
 @Suite struct GoldenFileTests {
   struct Golden: CustomStringConvertible, Sendable {
     let original: String
+    /// The weights file in testdata/golden, or nil for none (zstd, stored) or a built-in model.
     let model: String?
     let method: ChunkMethod
+    /// The built-in model the container names (chosen from the data), if any.
+    var builtin: String? = nil
     var description: String { original }
   }
 
@@ -19,6 +22,10 @@ import Testing
     Golden(original: "images-binary.idx", model: "model-binary.bbm", method: .bitsBack),
     Golden(original: "text.txt", model: nil, method: .zstd),
     Golden(original: "random.bin", model: nil, method: .stored),
+    // The built-in models, chosen from the data: guards their arithmetic (the mixture of
+    // logistics, the context network, PortableMath) across machines and builds.
+    Golden(original: "fashion-mnist-20.idx", model: nil, method: .bitsBack, builtin: "fashion-mnist"),
+    Golden(original: "fashion-mnist-20-binary.idx", model: nil, method: .bitsBack, builtin: "mnist-binary"),
   ]
 
   /// The options make.sh gives `bbans compress`: --chunk 64 --lanes 4 --threads 1, and
@@ -38,7 +45,8 @@ import Testing
     let models = try golden.model.map { [try GoldenFiles.model($0)] } ?? []
     let summary = try ContainerReader.inspect(container)
     #expect(summary.chunks.allSatisfy { $0.method == golden.method })
-    #expect(summary.header.modelHash == (models.first?.identity ?? 0), "the weights file no longer has the identity the container recorded")
+    let identity = golden.builtin.map { ModelRegistry.builtin(named: $0)?.identity } ?? models.first?.identity
+    #expect(summary.header.modelHash == (identity ?? 0), "the weights file no longer has the identity the container recorded")
     let output = try Decompressor.decompress(container, models: models, threadCount: 2)
     #expect(output == (try GoldenFiles.bytes(golden.original)))
   }
