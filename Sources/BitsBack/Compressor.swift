@@ -122,10 +122,15 @@ public enum Compressor {
       return Plan(images: images, layout: layout, model: model, transform: a.likelihood == .bernoulli ? binary! : .identity)
     case .automatic:
       guard images.count > 0 else { return nil }
-      let candidates = ModelRegistry.builtins.filter { model in
+      var candidates = ModelRegistry.builtins.filter { model in
         let a = model.architecture
         return a.height == images.height && a.width == images.width && a.channels == images.channels
           && (a.likelihood == .bernoulli) == (binary != nil)
+      }
+      // A factorized model ("-plain") is chosen only by name when a context model fits too:
+      // on data like their own, the context models code better.
+      if candidates.contains(where: { $0.architecture.context != nil }) {
+        candidates.removeAll { $0.architecture.context == nil }
       }
       guard !candidates.isEmpty else {
         notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd")

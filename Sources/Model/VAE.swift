@@ -41,8 +41,10 @@ public struct VAE: Sendable {
   /// bucket of 2^16 but one is empty anyway, and above e^2 the posterior is wider than the prior.
   public static let logScaleRange: ClosedRange<Float> = -8...2
 
+  /// - Parameter identity: the hash of the weights file these tensors were read from, which is
+  ///   the file this model serializes to (the format is canonical); nil to compute it.
   package init(architecture: Architecture, name: String, summary: String, figures: NegativeELBO,
-               encoder: MLP, decoder: MLP, context: MLP? = nil) {
+               encoder: MLP, decoder: MLP, context: MLP? = nil, identity: UInt64? = nil) {
     precondition(architecture.problem == nil, "VAE: \(architecture.problem ?? "")")
     precondition(encoder.layers.map(\.inCount) + [encoder.outCount] == architecture.encoderSizes, "VAE: encoder does not match the architecture")
     precondition(decoder.layers.map(\.inCount) + [decoder.outCount] == architecture.decoderSizes, "VAE: decoder does not match the architecture")
@@ -55,7 +57,7 @@ public struct VAE: Sendable {
     self.encoder = encoder
     self.decoder = decoder
     self.context = context
-    self.identity = XXH64.hash(VAE.serialize(
+    self.identity = identity ?? XXH64.hash(VAE.serialize(
       architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
       context: context))
   }

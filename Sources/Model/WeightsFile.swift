@@ -134,7 +134,7 @@ extension VAE {
       ? nil : mlp(architecture.contextSizes, decoderStart + 2 * (architecture.decoderSizes.count - 1))
     self.init(architecture: architecture, name: name, summary: summary,
               figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder,
-              context: contextNetwork)
+              context: contextNetwork, identity: XXH64.hash(bytes))
   }
 
   /// The weights file's bytes (docs/MODEL_FORMAT.md).
