@@ -18,7 +18,7 @@ train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$nam
 # Causal-context models (the defaults).
 train mnist         "$M" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 30 --validation 10000 --validate-every 2 --weight-decay 0.05
 train mnist-binary  "$M" --likelihood bernoulli $CONTEXT --epochs 10 --validation 10000 --validate-every 2 --weight-decay 0.01
-train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 8 \
+train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 16 \
   --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
