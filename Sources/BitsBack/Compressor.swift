@@ -122,40 +122,50 @@ public enum Compressor {
       return Plan(images: images, layout: layout, model: model, transform: a.likelihood == .bernoulli ? binary! : .identity)
     case .automatic:
       guard images.count > 0 else { return nil }
-      var candidates = ModelRegistry.builtins.filter { model in
-        let a = model.architecture
-        return a.height == images.height && a.width == images.width && a.channels == images.channels
-          && (a.likelihood == .bernoulli) == (binary != nil)
-      }
-      // A factorized model ("-plain") is chosen only by name when a context model fits too:
-      // on data like their own, the context models code better.
-      if candidates.contains(where: { $0.architecture.context != nil }) {
-        candidates.removeAll { $0.architecture.context == nil }
-      }
-      guard !candidates.isEmpty else {
+      let transform = binary ?? .identity
+      guard let best = bestBuiltin(for: images, binary: binary != nil, transform: transform) else {
         notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd")
         return nil
       }
-      let transform = binary ?? .identity
-      let best = candidates.count == 1 ? candidates[0] : bestOnSample(candidates, images: images, transform: transform)
       return Plan(images: images, layout: layout, model: best, transform: transform)
     }
   }
 
-  /// The candidate that codes the first images (up to 64) in the fewest bits.
-  static func bestOnSample(_ candidates: [CodingModel], images: ImageBatch, transform: PixelTransform) -> CodingModel {
+  /// The built-in model that fits the images (shape; binary or 8-bit) and codes the first of
+  /// them (up to 64) in the fewest bits. A factorized model ("-plain") is chosen only by name
+  /// when a context model fits too: on data like their own, the context models code better.
+  /// The models are read one at a time, so at most two are in memory at once.
+  static func bestBuiltin(for images: ImageBatch, binary: Bool, transform: PixelTransform) -> CodingModel? {
     let pixelsPerImage = images.height * images.width * images.channels
     let sampleCount = min(64, images.count)
     let sample = transform.forward(Array(images.pixels[0..<(sampleCount * pixelsPerImage)]))
-    var best = candidates[0]
-    var bestBits = Int.max
-    for model in candidates {
-      let bits = sample.withUnsafeBufferPointer {
+    func sampleBits(_ model: CodingModel) -> Int {
+      sample.withUnsafeBufferPointer {
         ChunkCoder(model: model.vae).encode($0, imageCount: sampleCount, laneCount: 8).bitCount
       }
-      if bits < bestBits { (best, bestBits) = (model, bits) }
     }
-    return best
+    var best: (model: CodingModel, bits: Int?)?
+    for name in ModelRegistry.builtinNames {
+      // The shape and head from the file's first bytes: a model that does not fit is not read.
+      guard let a = ModelRegistry.builtinArchitecture(named: name),
+        a.height == images.height && a.width == images.width && a.channels == images.channels
+          && (a.likelihood == .bernoulli) == binary else { continue }
+      if a.context == nil, let current = best, current.model.architecture.context != nil { continue }
+      guard let model = ModelRegistry.builtin(named: name) else { continue }
+      guard let current = best else {
+        best = (model, nil)  // the sample is coded only if another model competes
+        continue
+      }
+      let isContext = a.context != nil, bestIsContext = current.model.architecture.context != nil
+      if isContext && !bestIsContext {
+        best = (model, nil)
+        continue
+      }
+      let bestBits = current.bits ?? sampleBits(current.model)
+      let bits = sampleBits(model)
+      best = bits < bestBits ? (model, bits) : (current.model, bestBits)
+    }
+    return best?.model
   }
 
   static func compressImages(

@@ -77,6 +77,8 @@ public enum Decompressor {
   /// The model the container names: a given one with the same identity, or the built-in one.
   static func resolveModel(_ header: ContainerHeader, extra: [CodingModel]) throws -> CodingModel {
     if let model = extra.first(where: { $0.identity == header.modelHash }) { return model }
+    // The built-in model of the recorded name first (one model read), then any with that hash.
+    if let model = ModelRegistry.builtin(named: header.modelName), model.identity == header.modelHash { return model }
     if let model = ModelRegistry.builtin(identity: header.modelHash) { return model }
     if let given = extra.first {
       throw BitsBackError.modelMismatch(name: header.modelName, expected: header.modelHash, found: given.identity)

@@ -54,6 +54,16 @@ public enum ModelRegistry {
     }.flatMap(loadBuiltin)
   }
 
+  /// The architecture the built-in model called `name` declares, read from its first bytes
+  /// only (no tensors), or nil.
+  public static func builtinArchitecture(named name: String) -> Architecture? {
+    guard let index = (0..<bbans_builtin_model_count()).first(where: { String(cString: bbans_builtin_model_at($0).name) == name })
+    else { return nil }
+    let entry = bbans_builtin_model_at(index)
+    let prefix = Array(UnsafeBufferPointer(start: entry.bytes, count: min(entry.size, VAE.weightsFileHeaderLimit)))
+    return try? VAE.architecture(ofWeightsFile: prefix)
+  }
+
   private static func loadBuiltin(_ index: Int) -> CodingModel? {
     let entry = bbans_builtin_model_at(index)
     let bytes = Array(UnsafeBufferPointer(start: entry.bytes, count: entry.size))

@@ -60,10 +60,21 @@ enum WeightsFile {
 }
 
 extension VAE {
-  /// Reads a weights file; checks every size against the bytes left before allocating.
+  /// The architecture a weights file declares, read from its first bytes: neither the tensors
+  /// nor the checksum are read, so this says what the file claims, not that it loads.
+  /// - Parameter prefix: the file, or its first `VAE.weightsFileHeaderLimit` bytes or more.
   /// - Throws: `ModelError`.
-  public init(contentsOf bytes: [UInt8]) throws {
-    var r = ByteReader(bytes: bytes)
+  public static func architecture(ofWeightsFile prefix: [UInt8]) throws -> Architecture {
+    var r = ByteReader(bytes: prefix)
+    return try readArchitecture(&r)
+  }
+
+  /// The most bytes before a weights file's name field: magic, version, shape, two size lists
+  /// of at most 64, latents, bucket bits, a head name of at most 4096 bytes, a size list.
+  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + (4 + 4096) + (4 + 64 * 4)
+
+  /// Magic, version and architecture, up to the name.
+  static func readArchitecture(_ r: inout ByteReader) throws -> Architecture {
     let magic = try r.bytes(8, "magic")
     guard magic == WeightsFile.magic else { throw ModelError.badMagic(found: magic) }
     let version = try r.u32("version")
@@ -95,9 +106,16 @@ extension VAE {
       throw ModelError.invalidArchitecture("the likelihood head '\(fullHeadName)' has \(headParameters.count) parameters")
     default: throw ModelError.unknownLikelihood(fullHeadName)
     }
-    let architecture = Architecture(
+    return Architecture(
       height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
       latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context)
+  }
+
+  /// Reads a weights file; checks every size against the bytes left before allocating.
+  /// - Throws: `ModelError`.
+  public init(contentsOf bytes: [UInt8]) throws {
+    var r = ByteReader(bytes: bytes)
+    let architecture = try VAE.readArchitecture(&r)
     if let problem = architecture.problem { throw ModelError.invalidArchitecture(problem) }
     let name = try r.text("name")
     let summary = try r.text("summary")
@@ -130,7 +148,7 @@ extension VAE {
     let encoder = mlp(architecture.encoderSizes, 0)
     let decoderStart = 2 * (architecture.encoderSizes.count - 1)
     let decoder = mlp(architecture.decoderSizes, decoderStart)
-    let contextNetwork = context == nil
+    let contextNetwork = architecture.context == nil
       ? nil : mlp(architecture.contextSizes, decoderStart + 2 * (architecture.decoderSizes.count - 1))
     self.init(architecture: architecture, name: name, summary: summary,
               figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder,

@@ -69,7 +69,9 @@ struct Bench: ParsableCommand {
       models.append(chosen)
     }
     var result = FileResult(file: file, bytes: input.count)
-    // bbans first, so that its peak memory is not the other compressors'.
+    // bbans first, so that its peak memory is not the other compressors'; the peak is reset
+    // first, so that it is not an earlier file's either.
+    resetPeakMemory()
     var start = Date()
     var container: [UInt8] = []
     let report = try Compressor.compress(input, options: options) { container.append(contentsOf: $0) }
@@ -134,11 +136,27 @@ struct Bench: ParsableCommand {
     return row
   }
 
+  /// Resets the kernel's record of this process's peak resident memory (Linux: writing 5 to
+  /// /proc/self/clear_refs); elsewhere the peak stays the process's since it started.
+  func resetPeakMemory() {
+    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+      handle.write(Data("5".utf8))
+      try? handle.close()
+    }
+  }
+
+  /// The peak resident memory since `resetPeakMemory` (VmHWM), or since the process started.
   func peakMemoryMB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+      let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+      return kilobytes / 1024
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
   }
+
 }
 
 /// One compressor on one file.
