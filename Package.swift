@@ -15,6 +15,8 @@ let package = Package(
     // For Fuzz/ (its own package): the weights file reader and the container's writer.
     .library(name: "Model", targets: ["Model"]),
     .library(name: "Container", targets: ["Container"]),
+    // For Benchmarks/ (its own package): the seeded generator the tests use.
+    .library(name: "TestSupport", targets: ["TestSupport"]),
     .executable(name: "bbans", targets: ["bbans"]),
   ],
   dependencies: [

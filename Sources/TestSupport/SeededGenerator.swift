@@ -1,5 +1,5 @@
 // Shared by the test targets (swift-collections style): a seeded generator and the codec
-// round-trip contract. Not part of the public products.
+// round-trip contract. A library product only so that Benchmarks/ can use the same generator.
 
 /// A small, fast, seeded generator (SplitMix64, Steele, Lea and Flood 2014): tests and
 /// benchmarks use it so that every run sees the same "random" data.

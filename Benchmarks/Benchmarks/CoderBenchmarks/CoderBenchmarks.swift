@@ -5,20 +5,10 @@
 
 import ANS
 import Benchmark
+import TestSupport
 import Codecs
 import PortableMath
 
-/// A seeded generator local to the benchmarks (SplitMix64).
-struct Generator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 let categoricalSymbolCount = 10_000_000
 let gaussianSymbolCount = 1_000_000
@@ -28,7 +18,7 @@ let gaussianSymbolCount = 1_000_000
 func categoricalStream() -> (Categorical, [UInt8]) {
   let weights = (0..<256).map { Portable.exp(-Double($0) / 40) + 0.001 }
   let codec = Categorical(probabilities: weights, precisionBits: 16)
-  var generator = Generator(state: 1)
+  var generator = SeededGenerator(seed: 1)
   let symbols = (0..<categoricalSymbolCount).map { _ in
     UInt8(codec.symbol(at: UInt32.random(in: 0..<(1 << 16), using: &generator)).symbol)
   }
@@ -39,7 +29,7 @@ func categoricalStream() -> (Categorical, [UInt8]) {
 /// symbol drawn from each.
 func gaussianStream() -> ([BucketedGaussian], [Int]) {
   let buckets = MaxEntropyBuckets(bits: 12)
-  var generator = Generator(state: 2)
+  var generator = SeededGenerator(seed: 2)
   var codecs: [BucketedGaussian] = []
   var symbols: [Int] = []
   codecs.reserveCapacity(gaussianSymbolCount)

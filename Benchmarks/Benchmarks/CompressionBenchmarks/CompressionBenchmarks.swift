@@ -16,26 +16,7 @@ import Benchmark
 import BitsBack
 @_spi(Benchmarks) import Model
 import PortableMath
-
-/// A seeded generator local to the benchmarks (SplitMix64).
-struct Generator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-  /// Box–Muller (the benchmark's data need not be portable bit for bit).
-  mutating func nextGaussian() -> Double {
-    let u = max(nextUnit(), 0x1p-53), v = nextUnit()
-    return (-2 * Portable.log(u)).squareRoot() * cos(2 * Double.pi * v)
-  }
-}
+import TestSupport
 
 /// cos by its Taylor series after reduction to [−π, π] (no Foundation needed).
 func cos(_ x: Double) -> Double {
@@ -65,7 +46,7 @@ let codingModel = CodingModel(name: "random-784-500-500-50", vae: vae, fileSize:
 /// Images drawn from the model: x ~ BetaBinomial(255, α(z), β(z)) with z ~ N(0, I), by the
 /// inverse CDF over the 256 values (P(x+1)/P(x) = (n−x)(x+α) / ((x+1)(n−x−1+β))).
 func sampledImages() -> [UInt8] {
-  var generator = Generator(state: 11)
+  var generator = SeededGenerator(seed: 11)
   let p = architecture.pixelCount, l = architecture.latentCount
   let latents = (0..<(imageCount * l)).map { _ in Float(generator.nextGaussian()) }
   let parameters = latents.withUnsafeBufferPointer { vae.likelihoodParameters(latents: $0, count: imageCount) }

@@ -6,20 +6,12 @@
 // reads as GFLOP/s.
 
 import Benchmark
+import TestSupport
 import BitsBack
 @_spi(Benchmarks) import Model
 
-/// A seeded generator local to the benchmarks (SplitMix64).
-struct Generator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
+extension SeededGenerator {
+  /// A uniform Float in [0, 1) with 24 random bits.
   mutating func nextFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 }
 
@@ -36,7 +28,7 @@ func seconds(_ d: Duration) -> Double {
 /// the 784-500-500-50 model.
 func kernelBenchmark(inner: Int, columns: Int) {
   Benchmark("Dense kernel \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
-    var generator = Generator(state: UInt64(inner * 1000 + columns))
+    var generator = SeededGenerator(seed: UInt64(inner * 1000 + columns))
     let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
     let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
     let bias = (0..<columns).map { _ in generator.nextFloat() - 0.5 }
@@ -67,7 +59,7 @@ func kernelBenchmark(inner: Int, columns: Int) {
 func inferenceBenchmark(_ name: String, model: VAE) {
   Benchmark("Inference \(name) batch \(batch)") { benchmark in
     let a = model.architecture
-    var generator = Generator(state: 7)
+    var generator = SeededGenerator(seed: 7)
     let pixels = (0..<(batch * a.pixelCount)).map { _ in
       a.likelihood.isBinary ? UInt8(generator.next() & 1) : UInt8(truncatingIfNeeded: generator.next())
     }
