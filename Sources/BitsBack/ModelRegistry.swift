@@ -42,8 +42,7 @@ public enum ModelRegistry {
 
   /// The built-in model called `name`, or nil.
   public static func builtin(named name: String) -> CodingModel? {
-    (0..<bbans_builtin_model_count()).first { String(cString: bbans_builtin_model_at($0).name) == name }
-      .flatMap(loadBuiltin)
+    builtinIndex(named: name).flatMap(loadBuiltin)
   }
 
   /// The built-in model whose weights file hashes to `identity`, or nil. Only that one is loaded.
@@ -57,11 +56,14 @@ public enum ModelRegistry {
   /// The architecture the built-in model called `name` declares, read from its first bytes
   /// only (no tensors), or nil.
   public static func builtinArchitecture(named name: String) -> Architecture? {
-    guard let index = (0..<bbans_builtin_model_count()).first(where: { String(cString: bbans_builtin_model_at($0).name) == name })
-    else { return nil }
+    guard let index = builtinIndex(named: name) else { return nil }
     let entry = bbans_builtin_model_at(index)
     let prefix = Array(UnsafeBufferPointer(start: entry.bytes, count: min(entry.size, VAE.weightsFileHeaderLimit)))
     return try? VAE.architecture(ofWeightsFile: prefix)
+  }
+
+  private static func builtinIndex(named name: String) -> Int? {
+    (0..<bbans_builtin_model_count()).first { String(cString: bbans_builtin_model_at($0).name) == name }
   }
 
   private static func loadBuiltin(_ index: Int) -> CodingModel? {
