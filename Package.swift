@@ -27,7 +27,9 @@ let package = Package(
     .target(name: "Hashing"),
     .target(name: "ANS"),
     .target(name: "Codecs", dependencies: ["ANS", "PortableMath"]),
-    .target(name: "Model", dependencies: ["PortableMath", "Hashing"]),
+    // The dense-layer kernel, in C so that one build holds SSE2, AVX2 and AVX-512 versions.
+    .target(name: "CDense"),
+    .target(name: "Model", dependencies: ["PortableMath", "Hashing", "CDense"]),
     .target(name: "Container", dependencies: ["Hashing"]),
     // The built-in models' weights, compiled in with #embed (see Sources/BuiltinModels).
     .target(name: "BuiltinModels", exclude: ["weights"]),

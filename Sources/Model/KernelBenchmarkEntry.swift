@@ -1,3 +1,5 @@
+import CDense
+
 /// The dense-layer kernel (`Dense.matrixProduct`) for the benchmarks and the kernel tests only.
 ///
 /// Not part of the library's API: it is reachable through `@_spi(Benchmarks) import Model`, so
@@ -5,19 +7,26 @@
 /// becoming public.
 @_spi(Benchmarks)
 public enum DenseKernel {
+  /// The kernel's instruction-set level in use: 0 portable (SSE2/NEON), 1 AVX2, 2 AVX-512F.
+  public static var level: Int { Int(bbans_dense_level()) }
+  /// The highest level this CPU supports.
+  public static var supportedLevel: Int { Int(bbans_dense_supported_level()) }
+
   /// C = start + A·B for row-major A (rows × inner), B (inner × columns) and C (rows × columns):
   ///
   ///     C[r][j] = start[j] + Σ_{t = 0 ..< inner} A[r][t] · B[t][j]      (t ascending, no FMA)
   ///
-  /// - Parameter start: the bias, `columns` values, or nil for 0.
+  /// - Parameters:
+  ///   - start: the bias, `columns` values, or nil for 0.
+  ///   - level: the version to run (clamped to what the CPU supports), or nil for the one in use.
   public static func matrixProduct(
     rows: Int, columns: Int, inner: Int,
     a: UnsafePointer<Float>, b: UnsafePointer<Float>, start: UnsafePointer<Float>?,
-    c: UnsafeMutablePointer<Float>
+    c: UnsafeMutablePointer<Float>, level: Int? = nil
   ) {
-    Dense.matrixProduct(
-      rows: rows, columns: columns, inner: inner, a: a, aRowStride: inner, aInnerStride: 1,
-      b: b, bRowStride: columns, start: start, c: c, cRowStride: columns)
+    precondition(rows >= 0 && columns >= 0 && inner >= 0, "matrixProduct: negative dimension")
+    bbans_dense_product_at_level(
+      Int32(level ?? self.level), rows, columns, inner, a, inner, 1, b, columns, start, c, columns)
   }
 }
 
