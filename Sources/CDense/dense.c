@@ -1,8 +1,9 @@
 // The dense-layer kernel (see include/CDense.h): one loop nest, compiled for three instruction
-// sets. Each version blocks C into tiles of 4 rows × 2 vectors (8 accumulators in registers),
-// then 1 vector, then narrower vectors, then single elements; inside a tile every
-// accumulator runs t = 0, 1, … with a separate multiply and add. Tile shapes differ between
-// versions, the arithmetic of an element does not, so all versions give the same bits.
+// sets. Each version cuts C into column panels of 2 vectors, then 1 vector, then narrower
+// vectors, then single columns; a panel into tiles of up to 8 rows whose accumulators stay in
+// registers; inside a tile every accumulator runs t = 0, 1, … with a separate multiply and
+// add. Tile shapes differ between versions, the arithmetic of an element does not, so all
+// versions give the same bits.
 
 // Never fuse a·b + c into an FMA: AVX-512F implies FMA, and a fused add rounds once instead
 // of twice, which would make the AVX-512 version disagree with the others.
@@ -24,14 +25,10 @@ typedef float v16f __attribute__((vector_size(64)));
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-// Loads and stores at any alignment (memcpy of a constant size becomes one instruction).
-#define DEFINE_MEMORY(VT)                                                                       \
-  ALWAYS_INLINE VT load_##VT(const float *p) { VT v; memcpy(&v, p, sizeof v); return v; }     \
-  ALWAYS_INLINE void store_##VT(float *p, VT v) { memcpy(p, &v, sizeof v); }
-
-DEFINE_MEMORY(v4f)
-DEFINE_MEMORY(v8f)
-DEFINE_MEMORY(v16f)
+// Loads and stores at any alignment (memcpy of a constant size becomes one instruction);
+// macros rather than functions, so that no vector crosses a function boundary.
+#define LOAD(VT, destination, pointer) memcpy(&(destination), (pointer), sizeof(VT))
+#define STORE(VT, pointer, source) memcpy((pointer), &(source), sizeof(VT))
 
 // The operands of one call, passed by pointer so that the tile functions take no vectors.
 typedef struct {
@@ -45,47 +42,43 @@ typedef struct {
   ptrdiff_t c_row_stride;
 } product_args;
 
-// Tiles of `rows` rows (1 or 4) × `vectors` vectors (1 or 2) of type VT, from column j on, as
-// long as a whole tile fits; returns the first column left. Inlined with constant rows and
-// vectors into each version, so the accumulator arrays live in registers.
-#define DEFINE_TILES(VT, LANES)                                                                \
-  ALWAYS_INLINE ptrdiff_t tiles_##VT(const product_args *p, ptrdiff_t r, ptrdiff_t j,         \
-                                     const int rows, const int vectors) {                     \
-    const ptrdiff_t width = (ptrdiff_t)vectors * LANES;                                        \
-    const float *a0 = p->a + r * p->a_row_stride;                                              \
-    for (; j + width <= p->columns; j += width) {                                              \
-      VT acc[4][2];                                                                            \
-      for (int v = 0; v < vectors; v++) {                                                      \
-        VT s = p->start ? load_##VT(p->start + j + v * LANES) : (VT){0};                       \
-        for (int q = 0; q < rows; q++) acc[q][v] = s;                                          \
-      }                                                                                        \
-      const float *bp = p->b + j;                                                              \
-      const float *ap = a0;                                                                    \
-      for (ptrdiff_t t = 0; t < p->inner; t++) {                                               \
-        VT bv[2];                                                                              \
-        for (int v = 0; v < vectors; v++) bv[v] = load_##VT(bp + v * LANES);                   \
-        for (int q = 0; q < rows; q++) {                                                       \
-          const float x = ap[q * p->a_row_stride];                                             \
-          for (int v = 0; v < vectors; v++) acc[q][v] = acc[q][v] + x * bv[v];                 \
-        }                                                                                      \
-        bp += p->b_row_stride;                                                                 \
-        ap += p->a_inner_stride;                                                               \
-      }                                                                                        \
-      for (int q = 0; q < rows; q++)                                                           \
-        for (int v = 0; v < vectors; v++)                                                      \
-          store_##VT(p->c + (r + q) * p->c_row_stride + j + v * LANES, acc[q][v]);             \
+// One tile: rows r ..< r + rows (rows ≤ 8) × `vectors` vectors (1 or 2) of type VT from column
+// j. Inlined with constant rows and vectors into each version, so the accumulators live in
+// registers.
+#define DEFINE_TILE(VT, LANES)                                                                 \
+  ALWAYS_INLINE void tile_##VT(const product_args *p, ptrdiff_t r, ptrdiff_t j,               \
+                               const int rows, const int vectors) {                           \
+    VT acc[8][2];                                                                              \
+    for (int v = 0; v < vectors; v++) {                                                        \
+      VT s = {0};                                                                              \
+      if (p->start) LOAD(VT, s, p->start + j + v * LANES);                                     \
+      for (int q = 0; q < rows; q++) acc[q][v] = s;                                            \
     }                                                                                          \
-    return j;                                                                                  \
+    const float *bp = p->b + j;                                                                \
+    const float *ap = p->a + r * p->a_row_stride;                                              \
+    for (ptrdiff_t t = 0; t < p->inner; t++) {                                                 \
+      VT bv[2];                                                                                \
+      for (int v = 0; v < vectors; v++) LOAD(VT, bv[v], bp + v * LANES);                       \
+      for (int q = 0; q < rows; q++) {                                                         \
+        const float x = ap[q * p->a_row_stride];                                               \
+        for (int v = 0; v < vectors; v++) acc[q][v] = acc[q][v] + x * bv[v];                   \
+      }                                                                                        \
+      bp += p->b_row_stride;                                                                   \
+      ap += p->a_inner_stride;                                                                 \
+    }                                                                                          \
+    for (int q = 0; q < rows; q++)                                                             \
+      for (int v = 0; v < vectors; v++)                                                        \
+        STORE(VT, p->c + (r + q) * p->c_row_stride + j + v * LANES, acc[q][v]);                \
   }
 
-DEFINE_TILES(v4f, 4)
-DEFINE_TILES(v8f, 8)
-DEFINE_TILES(v16f, 16)
+DEFINE_TILE(v4f, 4)
+DEFINE_TILE(v8f, 8)
+DEFINE_TILE(v16f, 16)
 
-// Columns j ..< columns of rows r ..< r + rows, one element at a time, in the same order.
-ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t r, ptrdiff_t j, const int rows) {
-  for (int q = 0; q < rows; q++) {
-    const float *ar = p->a + (r + q) * p->a_row_stride;
+// Columns j ..< columns of every row, one element at a time, in the same order.
+ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t rows, ptrdiff_t j) {
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const float *ar = p->a + r * p->a_row_stride;
     for (ptrdiff_t jj = j; jj < p->columns; jj++) {
       float acc = p->start ? p->start[jj] : 0.0f;
       const float *bp = p->b + jj;
@@ -95,44 +88,47 @@ ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t r, ptrdiff_t 
         bp += p->b_row_stride;
         ap += p->a_inner_stride;
       }
-      p->c[(r + q) * p->c_row_stride + jj] = acc;
+      p->c[r * p->c_row_stride + jj] = acc;
     }
   }
 }
 
-// One version: blocks of 4 rows, then single rows; in each, the widest tiles first.
-#define DEFINE_PRODUCT(NAME, ATTRIBUTES, COLUMN_STEPS)                                         \
-  ATTRIBUTES static void NAME(const product_args *p, ptrdiff_t rows) {                         \
+// A column panel (VECTORS vectors of VT wide) at a time, as long as one fits; within it, blocks
+// of ROWS rows, then single rows. The panel of B (inner × width) stays in cache while every
+// row block uses it: B, the weights, is read from memory once per call, not once per block.
+#define PANELS(VT, LANES, VECTORS, ROWS)                                                       \
+  for (; j + (VECTORS) * (LANES) <= p->columns; j += (VECTORS) * (LANES)) {                    \
     ptrdiff_t r = 0;                                                                           \
-    for (; r + 4 <= rows; r += 4) {                                                            \
-      const int block = 4;                                                                     \
-      ptrdiff_t j = 0;                                                                         \
-      COLUMN_STEPS                                                                             \
-      single_columns(p, r, j, block);                                                          \
-    }                                                                                          \
-    for (; r < rows; r++) {                                                                    \
-      const int block = 1;                                                                     \
-      ptrdiff_t j = 0;                                                                         \
-      COLUMN_STEPS                                                                             \
-      single_columns(p, r, j, block);                                                          \
-    }                                                                                          \
+    for (; r + (ROWS) <= rows; r += (ROWS)) tile_##VT(p, r, j, ROWS, VECTORS);                 \
+    for (; r < rows; r++) tile_##VT(p, r, j, 1, VECTORS);                                     \
   }
 
+// One version: the widest panels first, then narrower ones, then single columns.
+#define DEFINE_PRODUCT(NAME, ATTRIBUTES, PANEL_STEPS)                                           \
+  ATTRIBUTES static void NAME(const product_args *p, ptrdiff_t rows) {                         \
+    ptrdiff_t j = 0;                                                                           \
+    PANEL_STEPS                                                                                \
+    single_columns(p, rows, j);                                                                \
+  }
+
+// 16 registers: 4 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_portable, ,
-               j = tiles_v4f(p, r, j, block, 2);
-               j = tiles_v4f(p, r, j, block, 1);)
+               PANELS(v4f, 4, 2, 4)
+               PANELS(v4f, 4, 1, 4))
 
 #if defined(__x86_64__)
+// 16 registers: 6 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_avx2, __attribute__((target("avx2"))),
-               j = tiles_v8f(p, r, j, block, 2);
-               j = tiles_v8f(p, r, j, block, 1);
-               j = tiles_v4f(p, r, j, block, 1);)
+               PANELS(v8f, 8, 2, 6)
+               PANELS(v8f, 8, 1, 6)
+               PANELS(v4f, 4, 1, 6))
 
+// 32 registers: 8 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_avx512, __attribute__((target("avx512f"))),
-               j = tiles_v16f(p, r, j, block, 2);
-               j = tiles_v16f(p, r, j, block, 1);
-               j = tiles_v8f(p, r, j, block, 1);
-               j = tiles_v4f(p, r, j, block, 1);)
+               PANELS(v16f, 16, 2, 8)
+               PANELS(v16f, 16, 1, 8)
+               PANELS(v8f, 8, 1, 8)
+               PANELS(v4f, 4, 1, 8))
 
 // AVX2 needs the CPU's flag and the OS saving the YMM registers (XCR0 bits 1, 2); AVX-512F
 // also the opmask and ZMM state (bits 5, 6, 7).
@@ -176,7 +172,11 @@ int bbans_dense_set_level(int level) {
 int bbans_dense_level(void) {
   int level = atomic_load_explicit(&current_level, memory_order_relaxed);
   if (level >= 0) return level;
-  level = bbans_dense_supported_level();
+  // AVX2 by default even where AVX-512F runs: on this project's machine (AMD EPYC, Zen 4)
+  // the AVX-512 version is faster alone (75 against 50 GFLOP/s for 32 × 784 · 784 × 500) but
+  // makes the whole decompressor slower (3.25 s against 2.95 s on one core, 10,000 MNIST
+  // images). BBANS_DENSE_LEVEL=2 asks for it.
+  level = bbans_dense_supported_level() < BBANS_DENSE_AVX2 ? bbans_dense_supported_level() : BBANS_DENSE_AVX2;
   const char *wanted = getenv("BBANS_DENSE_LEVEL");
   if (wanted && wanted[0] >= '0' && wanted[0] <= '9' && wanted[1] == 0) level = wanted[0] - '0';
   return bbans_dense_set_level(level);

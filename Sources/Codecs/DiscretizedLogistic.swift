@@ -51,8 +51,9 @@ public struct DiscretizedLogisticMixture: IntervalCodec, Sendable {
     precondition(precisionBits > 8 && precisionBits <= ANSMessage.maxPrecisionBits, "DiscretizedLogisticMixture: precisionBits must be in 9...31, got \(precisionBits)")
     var inverse = SIMD8<Double>(repeating: 1)
     for i in 0..<componentCount {
-      precondition(weights[i] >= 0 && weights[i].isFinite && means[i].isFinite && scales[i] > 0 && scales[i].isFinite, "DiscretizedLogisticMixture: component \(i) has weight \(weights[i]), mean \(means[i]), scale \(scales[i])")
-      inverse[i] = 1 / scales[i]
+      let w = weights[i], m = means[i], s = scales[i]
+      precondition(w >= 0 && w < .infinity && m.isFinite && s > 0 && s < .infinity, "DiscretizedLogisticMixture: component \(i) has weight \(w), mean \(m), scale \(s)")
+      inverse[i] = 1 / s
     }
     self.weights = weights
     self.means = means
@@ -62,10 +63,19 @@ public struct DiscretizedLogisticMixture: IntervalCodec, Sendable {
   }
 
   /// F(x): the mixture's probability below pixel x, for 0 < x < 256.
+  ///
+  /// Up to 4 components are evaluated side by side (`Portable.sigmoid` on 4 lanes gives each
+  /// lane the scalar function's bits), then summed in index order.
   @inlinable
   func probabilityBelow(_ x: Int) -> Double {
     let edge = Double(x) / 127.5 - 1 - 1.0 / 255
     var sum = 0.0
+    if componentCount <= 4 {
+      let s = Portable.sigmoid((SIMD4(repeating: edge) - means.lowHalf) * inverseScales.lowHalf)
+      let terms = weights.lowHalf * s
+      for k in 0..<componentCount { sum += terms[k] }
+      return sum
+    }
     for k in 0..<componentCount {
       sum += weights[k] * Portable.sigmoid((edge - means[k]) * inverseScales[k])
     }

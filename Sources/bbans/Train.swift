@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
   @Option(help: "Hidden width of the context head's per-pixel network.") var contextHidden = 32
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
+  @Option(help: "The decoder's hidden layer widths from the latents outwards, if not the mirror of --hidden.")
+  var decoderHidden: String?
   @Option(help: "Latent dimensions.") var latents = 50
   @Option(help: "Each latent is cut into 2^k buckets of equal prior mass.") var bucketBits = 12
   @Option(help: "Passes over the training images.") var epochs = 10
@@ -70,10 +72,16 @@ struct Train: ParsableCommand {
     case "logistic-mixture": head = .logisticMixture(components: components)
     default: throw TrainError("unknown likelihood '\(likelihood)': use bernoulli, beta-binomial or logistic-mixture")
     }
-    let hiddenSizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !hiddenSizes.isEmpty, hiddenSizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-      throw TrainError("--hidden must be positive widths separated by commas, not '\(hidden)'")
+    func widths(_ text: String, _ flag: String) throws -> [Int] {
+      let sizes = text.split(separator: ",", omittingEmptySubsequences: false)
+        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        throw TrainError("\(flag) must be positive widths separated by commas, not '\(text)'")
+      }
+      return sizes.map { $0! }
     }
+    let hiddenSizes = try widths(hidden, "--hidden")
+    let decoderSizes = try decoderHidden.map { try widths($0, "--decoder-hidden") } ?? hiddenSizes.reversed()
     var images = try TrainingImages.load(path: data)
     var validationImages: TrainingImages
     if let validationData {
@@ -99,7 +107,7 @@ struct Train: ParsableCommand {
     }
     let architecture = Architecture(
       height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
-      encoderHidden: hiddenSizes.map { $0! }, decoderHidden: hiddenSizes.reversed().map { $0! },
+      encoderHidden: hiddenSizes, decoderHidden: decoderSizes,
       latentCount: latents, bucketBits: bucketBits, likelihood: head,
       context: context ? ContextHead(features: contextFeatures, hidden: contextHidden) : nil)
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }

@@ -87,6 +87,8 @@ struct PixelLikelihood {
   }
 
   /// π = softmax(logits), μ_k raw, s_k = exp(max(ℓ_k, −7)); layout [logits, means, log-scales].
+  /// Up to 4 components are computed side by side: the 4-lane `Portable.exp` gives each lane
+  /// the scalar function's bits, and the sums run in index order, so the codec is the same.
   @inline(__always)
   func logisticMixture(_ raw: UnsafePointer<Float>, _ k: Int) -> DiscretizedLogisticMixture {
     var largest = -Double.infinity
@@ -94,13 +96,27 @@ struct PixelLikelihood {
     var weights = SIMD8<Double>(repeating: 0), means = SIMD8<Double>(repeating: 0)
     var scales = SIMD8<Double>(repeating: 1)
     var total = 0.0
-    for j in 0..<k {
-      weights[j] = Portable.exp(Double(raw[j]) - largest)
-      total += weights[j]
-      means[j] = Double(raw[k + j])
-      scales[j] = Portable.exp(max(Double(raw[2 * k + j]), -7))
+    if k <= 4 {
+      var logits = SIMD4<Double>(repeating: 0), logScales = SIMD4<Double>(repeating: 0)
+      for j in 0..<k {
+        logits[j] = Double(raw[j])
+        means[j] = Double(raw[k + j])
+        logScales[j] = max(Double(raw[2 * k + j]), -7)
+      }
+      let used = SIMD4<Int64>(0, 1, 2, 3) .< Int64(k)
+      let e = Portable.exp((logits - largest).replacing(with: 0, where: .!used))
+      for j in 0..<k { total += e[j] }
+      weights.lowHalf = (e / total).replacing(with: 0, where: .!used)
+      scales.lowHalf = Portable.exp(logScales)
+    } else {
+      for j in 0..<k {
+        weights[j] = Portable.exp(Double(raw[j]) - largest)
+        total += weights[j]
+        means[j] = Double(raw[k + j])
+        scales[j] = Portable.exp(max(Double(raw[2 * k + j]), -7))
+      }
+      for j in 0..<k { weights[j] /= total }
     }
-    for j in 0..<k { weights[j] /= total }
     return DiscretizedLogisticMixture(
       weights: weights, means: means, scales: scales, componentCount: k, precisionBits: Self.precisionBits)
   }

@@ -41,9 +41,9 @@ enum {
   BBANS_DENSE_AVX512 = 2,    ///< 512-bit vectors (AVX-512F, no FMA).
 };
 
-/// The level in use: the highest this CPU (and its operating system) supports, unless
-/// lowered with bbans_dense_set_level or the environment variable BBANS_DENSE_LEVEL (0, 1, 2)
-/// read at the first call.
+/// The level in use: AVX2 where the CPU (and its operating system) supports it, else
+/// portable, unless set with bbans_dense_set_level or the environment variable
+/// BBANS_DENSE_LEVEL (0, 1, 2) read at the first call (clamped to what the CPU supports).
 int bbans_dense_level(void);
 
 /// The highest level this CPU supports.
