@@ -18,9 +18,9 @@ CONTEXT="--context --context-features 4 --context-hidden 64 --hidden 500,500 --d
 train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$name" -f | tee "$out/$name.log"; }
 
 # Causal-context models (the defaults).
-train mnist         "$M" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 24 --validation 10000 --validate-every 2 --weight-decay 0.05
-train mnist-binary  "$M" --likelihood bernoulli $CONTEXT --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.01
-train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 16 \
+train mnist         "$M" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 30 --validation 10000 --validate-every 2 --weight-decay 0.05
+train mnist-binary  "$M" --likelihood bernoulli $CONTEXT --epochs 20 --validation 10000 --validate-every 2 --weight-decay 0.01
+train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 3 $CONTEXT --epochs 30 \
   --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).

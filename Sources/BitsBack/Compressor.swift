@@ -12,8 +12,19 @@ public struct CompressionOptions: Sendable {
   public var threadCount: Int = 2
   /// Images per chunk; nil picks one chunk per thread, at most `maxDefaultChunkImages` each.
   public var chunkImageCount: Int? = nil
-  /// BB-ANS chains side by side in a chunk (the networks run on this many images at once).
+  /// The most BB-ANS chains side by side in a chunk (the networks run on this many images at
+  /// once). A chunk uses fewer when it has under `minImagesPerLane` images per lane: each lane
+  /// costs its 64-bit head, which small chunks should not pay 32 times.
   public var laneCount: Int = 32
+
+  /// The fewest images per lane a chunk is given (below 16 × laneCount images, fewer lanes):
+  /// a lane's head costs at most 64 / (16 × 784) ≈ 0.005 bits/dim of an MNIST image.
+  public static let minImagesPerLane = 16
+
+  /// The lanes a chunk of `imageCount` images uses.
+  public func lanes(forImages imageCount: Int) -> Int {
+    max(1, min(laneCount, imageCount / Self.minImagesPerLane))
+  }
   /// The zstd level for data no model fits.
   public var zstdLevel: Int = 19
 
@@ -222,7 +233,7 @@ public enum Compressor {
   ) -> (ChunkRecord, [UInt8]) {
     let symbols = transform.forward(raw)
     let message = symbols.withUnsafeBufferPointer {
-      coder.encode($0, imageCount: imageCount, laneCount: options.laneCount)
+      coder.encode($0, imageCount: imageCount, laneCount: options.lanes(forImages: imageCount))
     }
     let payload = littleEndianBytes(message.flattened())
     let checksum = XXH64.hash(raw)

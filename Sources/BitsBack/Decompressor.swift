@@ -162,7 +162,7 @@ public enum Decompressor {
     var symbols = [UInt8](repeating: 0, count: Int(record.rawSize))
     let plausible = symbols.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: imageCount, into: $0) }
     guard plausible else {
-      throw BitsBackError.corruptChunk(index: record.index, reason: "its message names more steps than its images make")
+      throw BitsBackError.corruptChunk(index: record.index, reason: "its message's count of one-lane-at-a-time steps is not the encoder's")
     }
     guard message.isEmpty else {
       throw BitsBackError.corruptChunk(index: record.index, reason: "its message did not decode to empty (\(message.bitCount) bits left)")

@@ -23,7 +23,7 @@ struct Compress: ParsableCommand {
   @Option(name: .long, help: "Images per chunk (default: one chunk per thread, at most 8192).")
   var chunk: Int?
 
-  @Option(name: .long, help: "BB-ANS chains side by side in a chunk.")
+  @Option(name: .long, help: "The most BB-ANS chains side by side in a chunk (fewer when a chunk has under 16 images per lane).")
   var lanes: Int = 32
 
   @Flag(name: .long, help: "Decompress the result and compare it with the input before keeping it.")

@@ -24,6 +24,31 @@ import TestSupport
     }
   }
 
+  /// The step count S has one valid value, the encoder's: any other is refused, also with one
+  /// lane, where both kinds of step decode the same images and S changes nothing else.
+  @Test(arguments: [1, 3])
+  func aStepCountOtherThanTheEncodersIsRefused(lanes: Int) {
+    let model = Fixtures.model(.bernoulli)
+    let coder = ChunkCoder(model: model.vae)
+    let count = 40
+    let images = Fixtures.images(count, binary: true)
+    let encoded = images.withUnsafeBufferPointer { coder.encode($0, imageCount: count, laneCount: lanes) }
+    var probe = encoded
+    let steps = ChunkCoder.popStepCount(from: &probe)
+    #expect(steps > 0 && steps < count / lanes, "S = \(steps): the test needs one-lane-at-a-time steps and others")
+    for other in [0, steps - 1, steps + 1, count / lanes] where other != steps {
+      var message = probe
+      ChunkCoder.pushStepCount(other, onto: &message)
+      var decoded = [UInt8](repeating: 0, count: images.count)
+      let accepted = decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
+      #expect(!accepted, "\(lanes) lanes: S = \(other) instead of \(steps) was accepted")
+    }
+    var message = encoded
+    var decoded = [UInt8](repeating: 0, count: images.count)
+    #expect(decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) })
+    #expect(decoded == images && message.isEmpty)
+  }
+
   /// The rate of a chunk is the model's discretized −ELBO on the same images within 0.5%,
   /// plus the initial bits that the chunk measures.
   @Test(arguments: Fixtures.likelihoods)

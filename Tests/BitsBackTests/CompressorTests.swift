@@ -79,4 +79,24 @@ import TestSupport
     two.threadCount = 2
     #expect(try Compressor.compress(file, options: one) == Compressor.compress(file, options: two))
   }
+
+  /// A small chunk gets one lane per 16 images (each lane costs a 64-bit head), a large one
+  /// the most asked for; the container records what each chunk used, and both decode.
+  @Test func smallChunksUseFewerLanes() throws {
+    var options = CompressionOptions()
+    #expect(options.laneCount == 32)
+    #expect([1, 15, 16, 100, 511, 512, 10_000].map { options.lanes(forImages: $0) } == [1, 1, 1, 6, 31, 32, 32])
+    // The golden 8-bit model and its 256 images of 4 × 4, which it codes with bits-back.
+    let model = try GoldenFiles.model("model-8bit.bbm")
+    let all = try GoldenFiles.bytes("images-8bit.idx")
+    options.model = .model(model)
+    options.threadCount = 1
+    for (count, lanes) in [(100, 6), (256, 16)] {
+      let file = Fixtures.idx(Array(all[16..<(16 + count * 16)]), count: count, height: 4, width: 4)
+      var output: [UInt8] = []
+      let report = try Compressor.compress(file, options: options) { output.append(contentsOf: $0) }
+      #expect(report.chunks.map(\.method) == [.bitsBack] && report.chunks.map(\.laneCount) == [UInt16(lanes)])
+      #expect(try Decompressor.decompress(output, models: [model]) == file)
+    }
+  }
 }

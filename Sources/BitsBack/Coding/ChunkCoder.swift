@@ -114,12 +114,12 @@ package struct ChunkCoder {
   /// S, the number of one-after-another steps, as two 16-bit halves on lane 0.
   static let stepCountCodec = Uniform(bits: 16)
 
-  static func pushStepCount(_ steps: Int, onto message: inout ANSMessage) {
+  package static func pushStepCount(_ steps: Int, onto message: inout ANSMessage) {
     stepCountCodec.push(steps & 0xFFFF, onto: &message, lane: 0)
     stepCountCodec.push((steps >> 16) & 0xFFFF, onto: &message, lane: 0)
   }
 
-  static func popStepCount(from message: inout ANSMessage) -> Int {
+  package static func popStepCount(from message: inout ANSMessage) -> Int {
     let high = stepCountCodec.pop(from: &message, lane: 0)
     return high << 16 | stepCountCodec.pop(from: &message, lane: 0)
   }
@@ -128,8 +128,13 @@ package struct ChunkCoder {
 
   /// Decodes `imageCount` images from a message made by `encode`; for a message that `encode`
   /// made, the message ends empty (the caller checks it: most damage shows there).
-  /// - Returns: false when the message is damaged in a way seen before the end (it names more
-  ///   one-after-another steps than the chunk has); the images are then not decoded.
+  ///
+  /// The step count S is checked against the tail as the encoder saw it: after step t is
+  /// decoded the message is what the encoder had before step t, whose tail held the reserve at
+  /// t = S and not before. So S has one valid value, and a damaged one is caught even where it
+  /// would change nothing else (with one lane, both kinds of step compute the same).
+  /// - Returns: false when the message is damaged in a way seen before the end (its S is not the
+  ///   encoder's); the images are then not (all) decoded.
   @discardableResult
   package func decode(
     _ message: inout ANSMessage, imageCount: Int, into images: UnsafeMutableBufferPointer<UInt8>
@@ -162,6 +167,8 @@ package struct ChunkCoder {
           pushPosterior(posterior, row: l, latents, lane: l, message: &message)
         }
       }
+      let reserveHeld = message.tail.count >= reserveWords(lanes: active)
+      if t < sequentialSteps ? reserveHeld : (t == sequentialSteps && !reserveHeld) { return false }
       for l in 0..<active {
         let target = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
         target.update(from: batch.baseAddress! + l * pixelCount, count: pixelCount)
