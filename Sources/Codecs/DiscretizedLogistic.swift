@@ -49,11 +49,18 @@ public struct DiscretizedLogisticMixture: IntervalCodec, Sendable {
   ) {
     precondition(componentCount >= 1 && componentCount <= Self.maxComponents, "DiscretizedLogisticMixture: needs 1...8 components, got \(componentCount)")
     precondition(precisionBits > 8 && precisionBits <= ANSMessage.maxPrecisionBits, "DiscretizedLogisticMixture: precisionBits must be in 9...31, got \(precisionBits)")
-    var inverse = SIMD8<Double>(repeating: 1)
     for i in 0..<componentCount {
       let w = weights[i], m = means[i], s = scales[i]
       precondition(w >= 0 && w < .infinity && m.isFinite && s > 0 && s < .infinity, "DiscretizedLogisticMixture: component \(i) has weight \(w), mean \(m), scale \(s)")
-      inverse[i] = 1 / s
+    }
+    // Whole vectors (this runs once per pixel; lane stores followed by vector loads stall).
+    var inverse = SIMD8<Double>(repeating: 1)
+    let ones = SIMD4<Double>(repeating: 1)
+    let usedLow = SIMD4<Int64>(0, 1, 2, 3) .< Int64(componentCount)
+    inverse.lowHalf = ones / scales.lowHalf.replacing(with: ones, where: .!usedLow)
+    if componentCount > 4 {
+      let usedHigh = SIMD4<Int64>(4, 5, 6, 7) .< Int64(componentCount)
+      inverse.highHalf = ones / scales.highHalf.replacing(with: ones, where: .!usedHigh)
     }
     self.weights = weights
     self.means = means

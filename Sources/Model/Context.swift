@@ -129,10 +129,24 @@ package final class ContextStepper {
     pixels: UnsafePointer<UInt8>, pixelStride: Int
   ) -> UnsafePointer<Float> {
     precondition(rows <= capacity, "ContextStepper: \(rows) rows exceed the capacity \(capacity)")
-    for r in 0..<rows {
-      neighbourhood.fillInput(
-        pixel: i, features: features + r * featureStride, featureCount: featureCount,
-        pixels: pixels + r * pixelStride, row: input + r * inputCount)
+    precondition(i >= 0 && i < neighbourhood.pixelCount, "ContextStepper: pixel \(i) is outside the image")
+    // The same input rows as `ContextNeighbourhood.fillInput`, with the tables read once per
+    // pixel rather than once per row.
+    let k = ContextHead.neighbours.count
+    neighbourhood.indices.withUnsafeBufferPointer { indexTable in
+      neighbourhood.valueTable.withUnsafeBufferPointer { values in
+        let neighbourIndices = indexTable.baseAddress! + i * k
+        for r in 0..<rows {
+          let row = input + r * inputCount
+          let f = features + r * featureStride + i * featureCount
+          for j in 0..<featureCount { row[j] = f[j] }
+          let image = pixels + r * pixelStride
+          for n in 0..<k {
+            let index = Int(neighbourIndices[n])
+            row[featureCount + n] = index < 0 ? 0 : values[Int(image[index])]
+          }
+        }
+      }
     }
     let first = network.layers[0], second = network.layers[1]
     first.weights.withUnsafeBufferPointer { w in

@@ -97,17 +97,15 @@ struct PixelLikelihood {
     var scales = SIMD8<Double>(repeating: 1)
     var total = 0.0
     if k <= 4 {
-      var logits = SIMD4<Double>(repeating: 0), logScales = SIMD4<Double>(repeating: 0)
-      for j in 0..<k {
-        logits[j] = Double(raw[j])
-        means[j] = Double(raw[k + j])
-        logScales[j] = max(Double(raw[2 * k + j]), -7)
-      }
+      // Whole vectors, never one lane at a time (a lane store followed by a vector load stalls).
       let used = SIMD4<Int64>(0, 1, 2, 3) .< Int64(k)
+      let logits = Self.gather(raw, k)
+      let logScales = Self.gather(raw + 2 * k, k)
+      means.lowHalf = Self.gather(raw + k, k)
       let e = Portable.exp((logits - largest).replacing(with: 0, where: .!used))
       for j in 0..<k { total += e[j] }
       weights.lowHalf = (e / total).replacing(with: 0, where: .!used)
-      scales.lowHalf = Portable.exp(logScales)
+      scales.lowHalf = Portable.exp(logScales.replacing(with: -7, where: logScales .< -7))
     } else {
       for j in 0..<k {
         weights[j] = Portable.exp(Double(raw[j]) - largest)
@@ -119,5 +117,11 @@ struct PixelLikelihood {
     }
     return DiscretizedLogisticMixture(
       weights: weights, means: means, scales: scales, componentCount: k, precisionBits: Self.precisionBits)
+  }
+
+  /// raw[0..<k] as Doubles in lanes 0..<k (k ≤ 4), 0 in the others; nothing past raw[k − 1] is read.
+  @inline(__always)
+  static func gather(_ raw: UnsafePointer<Float>, _ k: Int) -> SIMD4<Double> {
+    SIMD4(Double(raw[0]), k > 1 ? Double(raw[1]) : 0, k > 2 ? Double(raw[2]) : 0, k > 3 ? Double(raw[3]) : 0)
   }
 }
