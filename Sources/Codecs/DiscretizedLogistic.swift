@@ -103,18 +103,77 @@ public struct DiscretizedLogisticMixture: IntervalCodec, Sendable {
     return (lower, cumulative(symbol + 1) - lower)
   }
 
-  /// The pixel whose interval holds `slot`. Most pixels of small-image data sets sit at the
-  /// ends of the range (background, full ink), so the two end pixels are tried first (one or
-  /// two evaluations of F), and only then the binary search between them (eight more).
-  /// The result is the same pixel either way: the one with C(x) ≤ slot < C(x + 1).
+  /// The pixel whose interval holds `slot`: the one x with C(x) ≤ slot < C(x + 1), which any
+  /// search finds, so the search is free to be fast. Most pixels of small-image data sets are
+  /// background, so C(1) is tried first (one evaluation of F). Otherwise the search starts at
+  /// a guess, the pixel where the heaviest component alone would put the slot (its inverse
+  /// CDF), steps away from it by 1, 2, 4, … until the slot is bracketed, then bisects: two or
+  /// three evaluations when the guess is close, where a bisection of 1…255 takes eight.
   @inlinable
   public func symbol(at slot: UInt32) -> (symbol: Int, start: UInt32, frequency: UInt32) {
-    let last = Self.symbolCount - 1
     let second = cumulative(1)
     if slot < second { return (0, 0, second) }
-    let penultimate = cumulative(last)
-    if slot >= penultimate { return (last, penultimate, cumulative(Self.symbolCount) - penultimate) }
-    let found = searchQuantizedCDF(slot: slot, between: 1, second, and: last, penultimate) { cumulative($0) }
+    let total = cumulative(Self.symbolCount)
+    let guess = max(1, guessedSymbol(at: slot))
+    var low = 1, lowValue = second  // C(low) ≤ slot
+    var high = Self.symbolCount, highValue = total  // slot < C(high)
+    let value = guess == 1 ? second : cumulative(guess)
+    if value <= slot {
+      low = guess
+      lowValue = value
+      var step = 1
+      while low + step < high {
+        let next = cumulative(low + step)
+        if next > slot {
+          high = low + step
+          highValue = next
+          break
+        }
+        low += step
+        lowValue = next
+        step *= 2
+      }
+    } else {
+      high = guess
+      highValue = value
+      var step = 1
+      while high - step > low {
+        let next = cumulative(high - step)
+        if next <= slot {
+          low = high - step
+          lowValue = next
+          break
+        }
+        high -= step
+        highValue = next
+        step *= 2
+      }
+    }
+    let found = searchQuantizedCDF(slot: slot, between: low, lowValue, and: high, highValue) { cumulative($0) }
     return (found.symbol, found.lower, found.upper - found.lower)
+  }
+
+  /// About the pixel x with F(x) ≤ u < F(x + 1) under the heaviest component alone, u the
+  /// slot's place in (0, 1): x = ⌊127.5 (μ + s·logit(u) + 1 + 1/255)⌋ clamped to 0…255, with
+  /// logit from a rough logarithm (`roughLog2`). Only a starting point for the search: any
+  /// value gives the same symbol.
+  @inlinable
+  func guessedSymbol(at slot: UInt32) -> Int {
+    var heaviest = 0
+    for k in 1..<componentCount where weights[k] > weights[heaviest] { heaviest = k }
+    let m = Double(UInt64(1) << precisionBits)
+    let logit = 0.6931471805599453 * (Self.roughLog2(Double(slot) + 0.5) - Self.roughLog2(m - Double(slot) - 0.5))
+    let x = 127.5 * (means[heaviest] + logit / inverseScales[heaviest] + 1 + 1.0 / 255)
+    return x >= 255 ? 255 : (x > 0 ? Int(x) : 0)  // NaN gives 0
+  }
+
+  /// log₂ x for x ≥ 1 to within 0.09: the exponent plus the significand's fraction (a chord of
+  /// log₂ between powers of two). For search guesses only.
+  @inlinable
+  static func roughLog2(_ x: Double) -> Double {
+    let bits = x.bitPattern
+    let exponent = Double(Int((bits >> 52) & 0x7FF) - 1023)
+    let fraction = Double(bits & 0x000F_FFFF_FFFF_FFFF) * 0x1p-52
+    return exponent + fraction
   }
 }

@@ -25,9 +25,9 @@ func seconds(_ d: Duration) -> Double {
 }
 
 /// C (32 × columns) = bias + A (32 × inner) · B (inner × columns): the shapes of the layers of
-/// the 784-500-500-50 model.
-func kernelBenchmark(inner: Int, columns: Int) {
-  Benchmark("Dense kernel \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
+/// the models, with the kernel's version `level` (0 portable SSE2/NEON, 1 AVX2, 2 AVX-512F).
+func kernelBenchmark(inner: Int, columns: Int, level: Int) {
+  Benchmark("Dense kernel level \(level) \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
     var generator = SeededGenerator(seed: UInt64(inner * 1000 + columns))
     let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
     let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
@@ -41,7 +41,7 @@ func kernelBenchmark(inner: Int, columns: Int) {
         bias.withUnsafeBufferPointer { sp in
           c.withUnsafeMutableBufferPointer { cp in
             DenseKernel.matrixProduct(rows: batch, columns: columns, inner: inner, a: ap.baseAddress!, b: bp.baseAddress!,
-                                      start: sp.baseAddress!, c: cp.baseAddress!)
+                                      start: sp.baseAddress!, c: cp.baseAddress!, level: level)
           }
         }
       }
@@ -80,13 +80,16 @@ let benchmarks: @Sendable () -> Void = {
     metrics: [.wallClock, .throughput, flopsPerSecond, imagesPerSecond], timeUnits: .microseconds,
     warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 500)
 
-  // The 784-500-500-50 model's layers: encoder 784→500, 500→500, 500→100; decoder 50→500,
-  // 500→1568 (beta-binomial: two parameters per pixel).
-  kernelBenchmark(inner: 784, columns: 500)
-  kernelBenchmark(inner: 500, columns: 500)
-  kernelBenchmark(inner: 500, columns: 100)
-  kernelBenchmark(inner: 50, columns: 500)
-  kernelBenchmark(inner: 500, columns: 1568)
+  // The layers of the models: encoder 784→500, 500→500, 500→100; the plain decoder 50→500,
+  // 500→500, 500→1568 (two parameters per pixel); the context decoder's 500→300, 300→3136 (four
+  // features per pixel) and its per-pixel network 10→64→9. Every version this CPU runs (the
+  // coder uses AVX2 where there is AVX2: see Sources/CDense/dense.c).
+  for level in 0...DenseKernel.supportedLevel {
+    for (inner, columns) in [(784, 500), (500, 500), (500, 100), (50, 500), (500, 1568), (500, 300), (300, 3136),
+                             (10, 64), (64, 9)] {
+      kernelBenchmark(inner: inner, columns: columns, level: level)
+    }
+  }
 
   let architecture = Architecture(
     height: 28, width: 28, encoderHidden: [500, 500], decoderHidden: [500, 500], latentCount: 50, bucketBits: 12,
