@@ -43,8 +43,9 @@ enum Dense {
     }
   }
 
-  /// ReLU in place: v = max(v, 0).
+  /// ReLU in place: v = v > 0 ? v : 0.
+  @inline(__always)
   static func relu(_ v: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count where !(v[i] > 0) { v[i] = 0 }
+    bbans_relu(v, count)
   }
 }

@@ -1,3 +1,4 @@
+import CDense
 import PortableMath
 import Hashing
 /// A fully connected layer: y = b + x·W, weights laid out [in][out] (row t holds the weights
@@ -93,8 +94,9 @@ package struct MLP: Equatable, Sendable {
       let n = layer.inCount, m = layer.outCount
       if i < layers.count - 1 {
         // ReLU: ∂y/∂pre = 1 where the output is positive.
-        let out = activations[i + 1]
-        for k in 0..<(rows * m) where !(out[k] > 0) { dy[k] = 0 }
+        activations[i + 1].withUnsafeBufferPointer { out in
+          dy.withUnsafeMutableBufferPointer { bbans_relu_mask($0.baseAddress!, out.baseAddress!, rows * m) }
+        }
       }
       // ∂L/∂W[t][j] = Σ_r x[r][t] · dy[r][j]: A = xᵀ (row stride 1, inner stride n).
       activations[i].withUnsafeBufferPointer { x in

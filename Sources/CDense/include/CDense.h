@@ -34,6 +34,13 @@ void bbans_dense_product_at_level(
     const float *start,
     float *c, ptrdiff_t c_row_stride);
 
+/// ReLU in place: v[i] = v[i] > 0 ? v[i] : 0 (NaN and −0 become +0), without branches.
+void bbans_relu(float *v, ptrdiff_t count);
+
+/// Where the forward pass's output was not positive, the gradient is 0:
+/// gradient[i] = output[i] > 0 ? gradient[i] : 0, without branches.
+void bbans_relu_mask(float *gradient, const float *output, ptrdiff_t count);
+
 /// The instruction-set levels of the kernel.
 enum {
   BBANS_DENSE_PORTABLE = 0,  ///< 128-bit vectors: SSE2 on x86-64, NEON on arm64.
