@@ -91,10 +91,17 @@ package final class ContextStepper {
   let inputCount: Int
   let hidden: Int
   let outputCount: Int
+  /// The distance between two rows of `parameters`' result: `outputCount` rounded up to a
+  /// multiple of 8 when it is over 8, so that the output layer runs as whole SIMD tiles (the
+  /// padding columns have zero weights and are never read; the real columns' sums are the same).
+  package let outputStride: Int
   let capacity: Int
   private let input: UnsafeMutablePointer<Float>
   private let hiddenValues: UnsafeMutablePointer<Float>
   private let output: UnsafeMutablePointer<Float>
+  /// The output layer's weights and bias with `outputStride` columns.
+  private let outputWeights: [Float]
+  private let outputBias: [Float]
 
   /// - Parameter rows: the most images stepped at once.
   package init(model: VAE, rows: Int) {
@@ -108,10 +115,18 @@ package final class ContextStepper {
     inputCount = head.inputCount
     hidden = head.hidden
     outputCount = model.architecture.parametersPerPixel
+    outputStride = outputCount > 8 ? (outputCount + 7) / 8 * 8 : outputCount
+    let last = network.layers[1]
+    var weights = [Float](repeating: 0, count: hidden * outputStride)
+    for t in 0..<hidden {
+      for j in 0..<outputCount { weights[t * outputStride + j] = last.weights[t * outputCount + j] }
+    }
+    outputWeights = weights
+    outputBias = last.bias + [Float](repeating: 0, count: outputStride - outputCount)
     capacity = max(rows, 1)
     input = .allocate(capacity: capacity * inputCount)
     hiddenValues = .allocate(capacity: capacity * hidden)
-    output = .allocate(capacity: capacity * outputCount)
+    output = .allocate(capacity: capacity * outputStride)
   }
 
   deinit {
@@ -120,7 +135,8 @@ package final class ContextStepper {
     output.deallocate()
   }
 
-  /// The raw parameters of pixel i for images 0..<rows, `outputCount` per image.
+  /// The raw parameters of pixel i for images 0..<rows: `outputCount` values for image r at
+  /// r · `outputStride`.
   /// - Parameters:
   ///   - features: image r's decoder outputs at features + r · featureStride.
   ///   - pixels: image r's pixels at pixels + r · pixelStride (those before i are read).
@@ -148,7 +164,7 @@ package final class ContextStepper {
         }
       }
     }
-    let first = network.layers[0], second = network.layers[1]
+    let first = network.layers[0]
     first.weights.withUnsafeBufferPointer { w in
       first.bias.withUnsafeBufferPointer { b in
         Dense.matrixProduct(rows: rows, columns: hidden, inner: inputCount, a: input, aRowStride: inputCount,
@@ -156,10 +172,10 @@ package final class ContextStepper {
       }
     }
     Dense.relu(hiddenValues, count: rows * hidden)
-    second.weights.withUnsafeBufferPointer { w in
-      second.bias.withUnsafeBufferPointer { b in
-        Dense.matrixProduct(rows: rows, columns: outputCount, inner: hidden, a: hiddenValues, aRowStride: hidden,
-          aInnerStride: 1, b: w.baseAddress!, bRowStride: outputCount, start: b.baseAddress!, c: output, cRowStride: outputCount)
+    outputWeights.withUnsafeBufferPointer { w in
+      outputBias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: outputStride, inner: hidden, a: hiddenValues, aRowStride: hidden,
+          aInnerStride: 1, b: w.baseAddress!, bRowStride: outputStride, start: b.baseAddress!, c: output, cRowStride: outputStride)
       }
     }
     return UnsafePointer(output)

@@ -269,6 +269,7 @@ package struct ChunkCoder {
       }
       return
     }
+    let stride = stepper.outputStride
     decoderOutputs.withUnsafeBufferPointer { f in
       for i in 0..<pixelCount {
         // Pixel i of every lane, from the features and the pixels 0..<i already decoded.
@@ -276,7 +277,7 @@ package struct ChunkCoder {
           pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
           pixels: base + first * pixelCount, pixelStride: pixelCount)
         for l in lanes.reversed() {
-          base[l * pixelCount + i] = pixels.pop(parameters: p + (l - first) * ppp, from: &message, lane: l)
+          base[l * pixelCount + i] = pixels.pop(parameters: p + (l - first) * stride, from: &message, lane: l)
         }
       }
     }
