@@ -32,28 +32,7 @@ struct DoubleSIMDTests {
       let x = Double(bitPattern: rng.next())
       return x.isNaN && !includeNaN ? 0 : x
     }
-    var mismatches = 0
-    // Three passes in shuffled order, so each value lands in several lane positions and
-    // next to values of every range.
-    for pass in 0..<3 {
-      var values = pool
-      if pass > 0 { values.shuffle(using: &rng) }
-      while values.count % 4 != 0 { values.append(0) }
-      for start in stride(from: 0, to: values.count, by: 4) {
-        let v = SIMD4(values[start], values[start + 1], values[start + 2], values[start + 3])
-        let y = vector(v)
-        for lane in 0..<4 {
-          let expected = scalar(v[lane])
-          let same = expected.isNaN ? y[lane].isNaN : expected.bitPattern == y[lane].bitPattern
-          if !same {
-            mismatches += 1
-            if mismatches <= 5 {
-              Issue.record("\(name): lane \(lane) of \(v[lane]) gives \(y[lane]), scalar \(expected)")
-            }
-          }
-        }
-      }
-    }
+    let mismatches = laneMismatches(name, pool: pool, rng: &rng, scalar: scalar, vector: vector)
     #expect(mismatches == 0, "\(name): \(mismatches) lanes differ from the scalar function")
   }
 

@@ -124,28 +124,7 @@ import Testing
     pool += (0..<20_000).map { _ in rng.uniformFloat(-120, 120) }
     pool += (0..<20_000).map { _ in rng.uniformFloat(-2, 2) }
     pool += (0..<20_000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) }
-    var mismatches = 0
-    // Three passes with shuffled order, so each value lands in several lane positions.
-    for pass in 0..<3 {
-      var values = pool
-      if pass > 0 { values.shuffle(using: &rng) }
-      while values.count % 8 != 0 { values.append(0) }
-      for start in stride(from: 0, to: values.count, by: 8) {
-        var v = SIMD8<Float>()
-        for lane in 0..<8 { v[lane] = values[start + lane] }
-        let y = vector(v)
-        for lane in 0..<8 {
-          let expected = scalar(v[lane])
-          let same = expected.isNaN ? y[lane].isNaN : expected.bitPattern == y[lane].bitPattern
-          if !same {
-            mismatches += 1
-            if mismatches <= 5 {
-              Issue.record("\(name): lane \(lane) of \(v[lane]) gives \(y[lane]), scalar \(expected)")
-            }
-          }
-        }
-      }
-    }
+    let mismatches = laneMismatches(name, pool: pool, rng: &rng, scalar: scalar, vector: vector)
     #expect(mismatches == 0, "\(name): \(mismatches) lanes differ from the scalar function")
   }
 

@@ -2,6 +2,7 @@
 // against libm (the reference; PortableMath itself never calls it).
 
 import Foundation
+import Testing
 
 /// SplitMix64: a tiny seeded generator, so that every run tests the same inputs.
 struct SplitMix64: RandomNumberGenerator {
@@ -95,4 +96,34 @@ struct WorstCase: CustomStringConvertible {
 
 extension UInt64 {
   var hexString: String { "0x" + String(self, radix: 16) }
+}
+
+/// Packs `pool` into vectors of V three times (in order, then twice shuffled, so that each value
+/// lands in several lane positions) and records every lane whose result is not the scalar
+/// function's, bit for bit (NaN matching any NaN); returns how many lanes differed.
+func laneMismatches<V: SIMD>(
+  _ name: String, pool: [V.Scalar], rng: inout SplitMix64,
+  scalar: (V.Scalar) -> V.Scalar, vector: (V) -> V
+) -> Int where V.Scalar: BinaryFloatingPoint {
+  var mismatches = 0
+  for pass in 0..<3 {
+    var values = pool
+    if pass > 0 { values.shuffle(using: &rng) }
+    while values.count % V.scalarCount != 0 { values.append(0) }
+    for start in stride(from: 0, to: values.count, by: V.scalarCount) {
+      let v = V(values[start..<(start + V.scalarCount)])
+      let y = vector(v)
+      for lane in 0..<V.scalarCount {
+        let expected = scalar(v[lane])
+        let same = expected.isNaN ? y[lane].isNaN : (y[lane] == expected && y[lane].sign == expected.sign)
+        if !same {
+          mismatches += 1
+          if mismatches <= 5 {
+            Issue.record("\(name): lane \(lane) of \(v[lane]) gives \(y[lane]), scalar \(expected)")
+          }
+        }
+      }
+    }
+  }
+  return mismatches
 }
