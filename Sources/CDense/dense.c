@@ -161,7 +161,8 @@ int bbans_dense_supported_level(void) {
   return level;
 }
 
-int bbans_dense_set_level(int level) {
+// Uses `level`, clamped to what the CPU supports, from now on; returns the level set.
+static int set_level(int level) {
   const int supported = bbans_dense_supported_level();
   if (level < 0) level = 0;
   if (level > supported) level = supported;
@@ -179,7 +180,7 @@ int bbans_dense_level(void) {
   level = bbans_dense_supported_level() < BBANS_DENSE_AVX2 ? bbans_dense_supported_level() : BBANS_DENSE_AVX2;
   const char *wanted = getenv("BBANS_DENSE_LEVEL");
   if (wanted && wanted[0] >= '0' && wanted[0] <= '9' && wanted[1] == 0) level = wanted[0] - '0';
-  return bbans_dense_set_level(level);
+  return set_level(level);
 }
 
 void bbans_dense_product_at_level(

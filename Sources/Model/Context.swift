@@ -35,21 +35,34 @@ package struct ContextNeighbourhood: Sendable {
     valueTable = (0...255).map { v in architecture.likelihood.isBinary ? (v != 0 ? 1 : 0) : Float(v) / 255 }
   }
 
-  /// Writes pixel i's network input, [features, neighbour values], to `row`.
+  /// Writes pixel i's network input, [features, neighbour values], for `rows` images: image
+  /// r's row at input + r · inputStride. Teacher forcing (every pixel of a batch) and decoding
+  /// (pixel i of every lane) both build their rows here, so the two see the same inputs.
   /// - Parameters:
-  ///   - features: the image's decoder outputs (pixelCount × featureCount).
-  ///   - pixels: the image's pixels; only those before i are read.
+  ///   - features: image r's decoder outputs (pixelCount × featureCount) at features + r · featureStride.
+  ///   - pixels: image r's pixels at pixels + r · pixelStride; only those before i are read.
   @inline(__always)
-  package func fillInput(
-    pixel i: Int, features: UnsafePointer<Float>, featureCount: Int, pixels: UnsafePointer<UInt8>,
-    row: UnsafeMutablePointer<Float>
+  package func fillInputs(
+    pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int, featureCount: Int,
+    pixels: UnsafePointer<UInt8>, pixelStride: Int, into input: UnsafeMutablePointer<Float>, inputStride: Int
   ) {
-    let f = features + i * featureCount
-    for j in 0..<featureCount { row[j] = f[j] }
+    precondition(i >= 0 && i < pixelCount, "ContextNeighbourhood: pixel \(i) is outside the image")
     let k = ContextHead.neighbours.count
-    for n in 0..<k {
-      let index = Int(indices[i * k + n])
-      row[featureCount + n] = index < 0 ? 0 : valueTable[Int(pixels[index])]
+    // The tables are read through pointers once per call, not through the arrays once per row.
+    indices.withUnsafeBufferPointer { indexTable in
+      valueTable.withUnsafeBufferPointer { values in
+        let neighbourIndices = indexTable.baseAddress! + i * k
+        for r in 0..<rows {
+          let row = input + r * inputStride
+          let f = features + r * featureStride + i * featureCount
+          for j in 0..<featureCount { row[j] = f[j] }
+          let image = pixels + r * pixelStride
+          for n in 0..<k {
+            let index = Int(neighbourIndices[n])
+            row[featureCount + n] = index < 0 ? 0 : values[Int(image[index])]
+          }
+        }
+      }
     }
   }
 }
@@ -145,25 +158,9 @@ package final class ContextStepper {
     pixels: UnsafePointer<UInt8>, pixelStride: Int
   ) -> UnsafePointer<Float> {
     precondition(rows <= capacity, "ContextStepper: \(rows) rows exceed the capacity \(capacity)")
-    precondition(i >= 0 && i < neighbourhood.pixelCount, "ContextStepper: pixel \(i) is outside the image")
-    // The same input rows as `ContextNeighbourhood.fillInput`, with the tables read once per
-    // pixel rather than once per row.
-    let k = ContextHead.neighbours.count
-    neighbourhood.indices.withUnsafeBufferPointer { indexTable in
-      neighbourhood.valueTable.withUnsafeBufferPointer { values in
-        let neighbourIndices = indexTable.baseAddress! + i * k
-        for r in 0..<rows {
-          let row = input + r * inputCount
-          let f = features + r * featureStride + i * featureCount
-          for j in 0..<featureCount { row[j] = f[j] }
-          let image = pixels + r * pixelStride
-          for n in 0..<k {
-            let index = Int(neighbourIndices[n])
-            row[featureCount + n] = index < 0 ? 0 : values[Int(image[index])]
-          }
-        }
-      }
-    }
+    neighbourhood.fillInputs(
+      pixel: i, rows: rows, features: features, featureStride: featureStride, featureCount: featureCount,
+      pixels: pixels, pixelStride: pixelStride, into: input, inputStride: inputCount)
     let first = network.layers[0]
     first.weights.withUnsafeBufferPointer { w in
       first.bias.withUnsafeBufferPointer { b in

@@ -14,9 +14,10 @@ import CDense
 ///
 /// Speed: the loops are in C (Sources/CDense), compiled for SSE2, AVX2 and AVX-512F and chosen
 /// at load time from the CPU; the versions differ in tile width only, so they give the same
-/// bits (`DenseKernelTests` checks every version this CPU runs). A tile keeps 4 rows × 2
-/// vectors of accumulators in registers, broadcasts one A element per row and streams one row
-/// of B (`B` laid out [inner][columns], the weights' [in][out]).
+/// bits (`DenseKernelTests` checks every version this CPU runs). C is cut into column panels
+/// that stay in cache while every row block uses them; a tile keeps 4 to 8 rows × 2 vectors of
+/// accumulators in registers, broadcasts one A element per row and streams one row of B (`B`
+/// laid out [inner][columns], the weights' [in][out]).
 enum Dense {
   /// C = start + A·B, with A read through strides so that a transposed operand costs nothing.
   /// - Parameters:
@@ -24,16 +25,23 @@ enum Dense {
   ///   - b: B[t][j] = b[t · bRowStride + j].
   ///   - start: the initial value of column j's accumulators (the bias), or nil for 0.
   ///   - c: C[r][j] = c[r · cRowStride + j]; overwritten.
+  ///   - level: the kernel version (clamped to what the CPU supports), or nil for the one in use.
   @inline(__always)
   static func matrixProduct(
     rows: Int, columns: Int, inner: Int,
     a: UnsafePointer<Float>, aRowStride: Int, aInnerStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
     start: UnsafePointer<Float>?,
-    c: UnsafeMutablePointer<Float>, cRowStride: Int
+    c: UnsafeMutablePointer<Float>, cRowStride: Int,
+    level: Int? = nil
   ) {
     precondition(rows >= 0 && columns >= 0 && inner >= 0, "matrixProduct: negative dimension")
-    bbans_dense_product(rows, columns, inner, a, aRowStride, aInnerStride, b, bRowStride, start, c, cRowStride)
+    if let level {
+      bbans_dense_product_at_level(
+        Int32(clamping: level), rows, columns, inner, a, aRowStride, aInnerStride, b, bRowStride, start, c, cRowStride)
+    } else {
+      bbans_dense_product(rows, columns, inner, a, aRowStride, aInnerStride, b, bRowStride, start, c, cRowStride)
+    }
   }
 
   /// B = Aᵀ for a rows × columns matrix A (the weights' transpose, for the input gradient).

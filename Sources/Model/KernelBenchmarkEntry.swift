@@ -24,9 +24,9 @@ public enum DenseKernel {
     a: UnsafePointer<Float>, b: UnsafePointer<Float>, start: UnsafePointer<Float>?,
     c: UnsafeMutablePointer<Float>, level: Int? = nil
   ) {
-    precondition(rows >= 0 && columns >= 0 && inner >= 0, "matrixProduct: negative dimension")
-    bbans_dense_product_at_level(
-      Int32(level ?? self.level), rows, columns, inner, a, inner, 1, b, columns, start, c, columns)
+    Dense.matrixProduct(
+      rows: rows, columns: columns, inner: inner, a: a, aRowStride: inner, aInnerStride: 1,
+      b: b, bRowStride: columns, start: start, c: c, cRowStride: columns, level: level)
   }
 }
 

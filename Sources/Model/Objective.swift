@@ -119,12 +119,11 @@ package enum Objective {
     var input = [Float](repeating: 0, count: count * p * d)
     input.withUnsafeMutableBufferPointer { x in
       decoderOutputs.withUnsafeBufferPointer { f in
-        for r in 0..<count {
-          for i in 0..<p {
-            neighbourhood.fillInput(
-              pixel: i, features: f.baseAddress! + r * p * head.features, featureCount: head.features,
-              pixels: pixels.baseAddress! + r * p, row: x.baseAddress! + (r * p + i) * d)
-          }
+        for i in 0..<p {
+          neighbourhood.fillInputs(
+            pixel: i, rows: count, features: f.baseAddress!, featureStride: p * head.features,
+            featureCount: head.features, pixels: pixels.baseAddress!, pixelStride: p,
+            into: x.baseAddress! + i * d, inputStride: p * d)
         }
       }
     }

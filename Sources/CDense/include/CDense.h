@@ -49,14 +49,12 @@ enum {
 };
 
 /// The level in use: AVX2 where the CPU (and its operating system) supports it, else
-/// portable, unless set with bbans_dense_set_level or the environment variable
-/// BBANS_DENSE_LEVEL (0, 1, 2) read at the first call (clamped to what the CPU supports).
+/// portable, unless the environment variable BBANS_DENSE_LEVEL (0, 1, 2), read at the first
+/// call, names another (clamped to what the CPU supports).
 int bbans_dense_level(void);
 
 /// The highest level this CPU supports.
 int bbans_dense_supported_level(void);
 
-/// Uses `level` (clamped to what the CPU supports) from now on, and returns the level set.
-int bbans_dense_set_level(int level);
 
 #endif
