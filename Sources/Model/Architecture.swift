@@ -47,29 +47,48 @@ public enum Likelihood: Equatable, Sendable {
 /// Gulrajani et al., ICLR 2017): pixel i's distribution depends on the latents *and* on the
 /// values of already-coded neighbours,
 ///
-///     p(x | z) = ∏_i p(x_i | f_i(z), x_{i−1}, x_{i−2}, x_{i−w−1}, x_{i−w}, x_{i−w+1}, x_{i−2w})
+///     p(x | z) = ∏_i p(x_i | f_i(z), x_{i−1}, x_{i−2}, x_{i−w−1}, x_{i−w}, x_{i−w+1}, x_{i−2w}, …)
 ///
 /// where f_i(z) are `features` values per pixel from the decoder, and a small network shared
 /// by every pixel ([features, neighbours] → `hidden` ReLU units → the likelihood's raw
-/// parameters) gives the distribution. The neighbours, in raster order all before pixel i:
-/// left, left-left, up-left, up, up-right, up-up, in the same channel; outside the image
-/// they count as 0. Values enter the network as v/255 (8-bit) or 0/1 (binary).
+/// parameters) gives the distribution. The neighbours are the first `neighbourCount` offsets
+/// of `neighbourOrder`, all before pixel i in raster order and in the same channel; outside the
+/// image they count as 0. Values enter the network as v/255 (8-bit) or 0/1 (binary).
 public struct ContextHead: Equatable, Sendable {
   /// Per-pixel decoder features.
   public var features: Int
   /// Hidden width of the shared per-pixel network.
   public var hidden: Int
+  /// How many of `neighbourOrder`'s offsets the network sees.
+  public var neighbourCount: Int
 
-  public init(features: Int, hidden: Int) {
+  public init(features: Int, hidden: Int, neighbourCount: Int = ContextHead.defaultNeighbourCount) {
     self.features = features
     self.hidden = hidden
+    self.neighbourCount = neighbourCount
   }
 
-  /// The neighbourhood as (row offset, column offset), every one before the pixel in raster order.
-  public static let neighbours: [(dy: Int, dx: Int)] = [(0, -1), (0, -2), (-1, -1), (-1, 0), (-1, 1), (-2, 0)]
+  /// Every neighbour a model may use, as (row offset, column offset), nearest first: the
+  /// default six (left, left-left, up-left, up, up-right, up-up: every offset within distance
+  /// 2), then distance √5, √8, 3, √10, √13 and 4, so that 10, 12, 14, 18, 22 and 24 give
+  /// every neighbour within a radius. Every offset is before the pixel in raster order. A file
+  /// stores only the count, so this order never changes.
+  public static let neighbourOrder: [(dy: Int, dx: Int)] = [
+    (0, -1), (0, -2), (-1, -1), (-1, 0), (-1, 1), (-2, 0),
+    (-1, -2), (-1, 2), (-2, -1), (-2, 1),
+    (-2, -2), (-2, 2),
+    (0, -3), (-3, 0),
+    (-1, -3), (-1, 3), (-3, -1), (-3, 1),
+    (-2, -3), (-2, 3), (-3, -2), (-3, 2),
+    (0, -4), (-4, 0),
+  ]
+  public static let defaultNeighbourCount = 6
+
+  /// This head's neighbourhood: the first `neighbourCount` offsets of `neighbourOrder`.
+  public var neighbours: ArraySlice<(dy: Int, dx: Int)> { Self.neighbourOrder.prefix(neighbourCount) }
 
   /// Inputs of the per-pixel network: the features, then the neighbours' values.
-  public var inputCount: Int { features + Self.neighbours.count }
+  public var inputCount: Int { features + neighbourCount }
 }
 
 /// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
@@ -140,6 +159,9 @@ public struct Architecture: Equatable, Sendable {
     if encoderHidden.count > 16 || decoderHidden.count > 16 { return "there are more than 16 hidden layers" }
     if let context, !(1...64).contains(context.features) || !(1...1024).contains(context.hidden) {
       return "the context network's \(context.features) features and \(context.hidden) hidden units are not in 1...64 and 1...1024"
+    }
+    if let context, !(1...ContextHead.neighbourOrder.count).contains(context.neighbourCount) {
+      return "the context network's \(context.neighbourCount) neighbours are not in 1...\(ContextHead.neighbourOrder.count)"
     }
     if pixelCount * decoderOutputsPerPixel > limit { return "the decoder would give more than \(limit) outputs" }
     return nil

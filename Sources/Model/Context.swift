@@ -9,21 +9,25 @@ import PortableMath
 /// pixel i's input: the coder relies on it, and a test checks it.
 package struct ContextNeighbourhood: Sendable {
   package let pixelCount: Int
-  /// pixelCount × neighbours.count indices, −1 outside the image.
+  /// The architecture's context head's neighbours (0 without one).
+  package let neighbourCount: Int
+  /// pixelCount × neighbourCount indices, −1 outside the image.
   package let indices: [Int32]
   /// The network's input for a pixel value: v/255 for 8-bit models, 0/1 for binary ones.
   package let valueTable: [Float]
 
   package init(_ architecture: Architecture) {
     let h = architecture.height, w = architecture.width, c = architecture.channels
-    let k = ContextHead.neighbours.count
+    let neighbours = architecture.context?.neighbours ?? []
+    let k = neighbours.count
     pixelCount = architecture.pixelCount
+    neighbourCount = k
     var indices = [Int32](repeating: -1, count: pixelCount * k)
     for y in 0..<h {
       for x in 0..<w {
         for ch in 0..<c {
           let i = (y * w + x) * c + ch
-          for (n, offset) in ContextHead.neighbours.enumerated() {
+          for (n, offset) in neighbours.enumerated() {
             let ny = y + offset.dy, nx = x + offset.dx
             guard ny >= 0, nx >= 0, nx < w else { continue }
             indices[i * k + n] = Int32((ny * w + nx) * c + ch)
@@ -47,7 +51,7 @@ package struct ContextNeighbourhood: Sendable {
     pixels: UnsafePointer<UInt8>, pixelStride: Int, into input: UnsafeMutablePointer<Float>, inputStride: Int
   ) {
     precondition(i >= 0 && i < pixelCount, "ContextNeighbourhood: pixel \(i) is outside the image")
-    let k = ContextHead.neighbours.count
+    let k = neighbourCount
     // The tables are read through pointers once per call, not through the arrays once per row.
     indices.withUnsafeBufferPointer { indexTable in
       valueTable.withUnsafeBufferPointer { values in

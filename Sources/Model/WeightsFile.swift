@@ -86,16 +86,21 @@ extension VAE {
     let bucketBits = Int(try r.u32("bucket bits"))
     let fullHeadName = try r.text("likelihood name")
     var headParameters = try r.sizes("likelihood parameters")
-    // "context-NAME": the parameters end with the context network's features and hidden width.
+    // "context-NAME": the head's own parameters (0 or 1), then the context network's features,
+    // hidden width and, unless it is the default 6, its neighbour count.
     var context: ContextHead?
     var headName = fullHeadName
     if headName.hasPrefix("context-") {
       headName.removeFirst("context-".count)
-      guard headParameters.count >= 2 else {
+      let own = headName == "logistic-mixture" ? 1 : 0
+      let extra = headParameters.count - own
+      guard extra == 2 || extra == 3 else {
         throw ModelError.invalidArchitecture("the likelihood head '\(fullHeadName)' has \(headParameters.count) parameters")
       }
-      context = ContextHead(features: headParameters[headParameters.count - 2], hidden: headParameters[headParameters.count - 1])
-      headParameters.removeLast(2)
+      context = ContextHead(
+        features: headParameters[own], hidden: headParameters[own + 1],
+        neighbourCount: extra == 3 ? headParameters[own + 2] : ContextHead.defaultNeighbourCount)
+      headParameters.removeLast(extra)
     }
     let likelihood: Likelihood
     switch (headName, headParameters.count) {
@@ -176,7 +181,10 @@ extension VAE {
     w.text(a.headName)
     var headParameters: [Int] = []
     if case .logisticMixture(let k) = a.likelihood { headParameters.append(k) }
-    if let head = a.context { headParameters += [head.features, head.hidden] }
+    if let head = a.context {
+      headParameters += [head.features, head.hidden]
+      if head.neighbourCount != ContextHead.defaultNeighbourCount { headParameters.append(head.neighbourCount) }
+    }
     w.u32(headParameters.count); headParameters.forEach { w.u32($0) }
     w.text(name)
     w.text(summary)

@@ -19,6 +19,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Condition each pixel also on its already-coded neighbours (a causal-context head).") var context = false
   @Option(help: "Per-pixel decoder features of the context head.") var contextFeatures = 2
   @Option(help: "Hidden width of the context head's per-pixel network.") var contextHidden = 32
+  @Option(help: "Neighbours the context head sees, nearest first (6: left, left-left, up-left, up, up-right, up-up; up to 24).")
+  var contextNeighbours = ContextHead.defaultNeighbourCount
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
   @Option(help: "The decoder's hidden layer widths from the latents outwards, if not the mirror of --hidden.")
@@ -42,7 +44,8 @@ struct Train: ParsableCommand {
     let positive = [("--components", components), ("--latents", latents), ("--epochs", epochs),
                     ("--batch-size", batchSize), ("--threads", threads), ("--bucket-bits", bucketBits),
                     ("--validate-every", validateEvery),
-                    ("--context-features", contextFeatures), ("--context-hidden", contextHidden)]
+                    ("--context-features", contextFeatures), ("--context-hidden", contextHidden),
+                    ("--context-neighbours", contextNeighbours)]
     for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be positive, not \(value)") }
     if klWarmup < 0 { throw ValidationError("--kl-warmup must not be negative") }
     if validation < 0 { throw ValidationError("--validation must not be negative") }
@@ -109,7 +112,7 @@ struct Train: ParsableCommand {
       height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
       encoderHidden: hiddenSizes, decoderHidden: decoderSizes,
       latentCount: latents, bucketBits: bucketBits, likelihood: head,
-      context: context ? ContextHead(features: contextFeatures, hidden: contextHidden) : nil)
+      context: context ? ContextHead(features: contextFeatures, hidden: contextHidden, neighbourCount: contextNeighbours) : nil)
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
     var options = TrainingOptions()
     options.batchSize = batchSize

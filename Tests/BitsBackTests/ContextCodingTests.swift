@@ -7,12 +7,15 @@ import TestSupport
 /// The causal-context likelihood in the coder: pixel-major lock-step decoding, causality, rate.
 @Suite struct ContextCodingTests {
   static let head = ContextHead(features: 2, hidden: 8)
+  /// The default six neighbours, and every neighbour a head may have (reaching 4 rows up and
+  /// 4 columns left).
+  static let heads = [head, ContextHead(features: 2, hidden: 8, neighbourCount: ContextHead.neighbourOrder.count)]
 
   /// Every head with a context network, 0, 1, 2 and 300 images, several lane counts: the
   /// images come back and the message returns to empty.
-  @Test(arguments: Fixtures.likelihoods)
-  func decodeUndoesEncode(likelihood: Likelihood) {
-    let model = Fixtures.model(likelihood, context: Self.head)
+  @Test(arguments: Fixtures.likelihoods, Self.heads)
+  func decodeUndoesEncode(likelihood: Likelihood, head: ContextHead) {
+    let model = Fixtures.model(likelihood, context: head)
     let coder = ChunkCoder(model: model.vae)
     for count in [0, 1, 2, 300] {
       let images = Fixtures.images(count, binary: likelihood == .bernoulli)
@@ -20,7 +23,7 @@ import TestSupport
         var message = images.withUnsafeBufferPointer { coder.encode($0, imageCount: count, laneCount: lanes) }
         var decoded = [UInt8](repeating: 0, count: images.count)
         decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
-        #expect(decoded == images, "\(likelihood), \(count) images, \(lanes) lanes")
+        #expect(decoded == images, "\(likelihood), \(head.neighbourCount) neighbours, \(count) images, \(lanes) lanes")
         #expect(message.isEmpty)
       }
     }
@@ -28,8 +31,9 @@ import TestSupport
 
   /// Pixel i's parameters do not change when any pixel at or after i changes: the network
   /// never sees a pixel that the decoder has not decoded yet.
-  @Test func parametersNeverReadAPixelNotYetDecoded() {
-    let model = Fixtures.model(.logisticMixture(components: 2), context: Self.head).vae
+  @Test(arguments: Self.heads)
+  func parametersNeverReadAPixelNotYetDecoded(head: ContextHead) {
+    let model = Fixtures.model(.logisticMixture(components: 2), context: head).vae
     let p = model.architecture.pixelCount, ppp = model.architecture.parametersPerPixel
     let latents = [Float](repeating: 0.3, count: model.architecture.latentCount)
     let outputs = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: 1) }
@@ -67,10 +71,12 @@ import TestSupport
   }
 
   /// A context model survives its weights file, and the head's name is in it.
-  @Test func weightsFileRoundTrip() throws {
-    let model = Fixtures.model(.logisticMixture(components: 3), context: Self.head).vae
+  @Test(arguments: Self.heads)
+  func weightsFileRoundTrip(head: ContextHead) throws {
+    let model = Fixtures.model(.logisticMixture(components: 3), context: head).vae
     let loaded = try VAE(contentsOf: model.serialized())
     #expect(loaded.architecture == model.architecture)
+    #expect(loaded.architecture.context?.neighbourCount == head.neighbourCount)
     #expect(loaded.identity == model.identity)
     #expect(loaded.architecture.headName == "context-logistic-mixture")
   }

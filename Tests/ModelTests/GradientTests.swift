@@ -193,11 +193,11 @@ struct NetworkGradientTests {
 
 struct ObjectiveGradientTests {
   /// Tiny models: 3×3 images, one hidden layer of 5, 2 latents; every head, factorized and with
-  /// the causal-context network.
+  /// the causal-context network (the default six neighbours, and ten).
   static let architectures: [Architecture] = [
     Likelihood.bernoulli, .betaBinomial, .logisticMixture(components: 2),
   ].flatMap { likelihood in
-    [nil, ContextHead(features: 3, hidden: 4)].map { context in
+    [nil, ContextHead(features: 3, hidden: 4), ContextHead(features: 1, hidden: 3, neighbourCount: 10)].map { context in
       Architecture(height: 3, width: 3, encoderHidden: [5], decoderHidden: [5], latentCount: 2, bucketBits: 8,
                    likelihood: likelihood, context: context)
     }
@@ -213,7 +213,7 @@ struct ObjectiveGradientTests {
         for x in 0..<a.width {
           let i = y * a.width + x
           input += features[((r * a.pixelCount + i) * head.features)..<((r * a.pixelCount + i + 1) * head.features)]
-          for (dy, dx) in ContextHead.neighbours {
+          for (dy, dx) in head.neighbours {
             let ny = y + dy, nx = x + dx
             guard ny >= 0, nx >= 0, nx < a.width else { input.append(0); continue }
             let v = targets[r * a.pixelCount + ny * a.width + nx]

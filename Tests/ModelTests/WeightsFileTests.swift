@@ -31,6 +31,11 @@ struct WeightsFileTests {
                  likelihood: .betaBinomial),
     Architecture(height: 4, width: 4, encoderHidden: [8, 8], decoderHidden: [], latentCount: 1, bucketBits: 12,
                  likelihood: .logisticMixture(components: 3)),
+    // Context heads: the default neighbourhood (two head parameters) and a wider one (three).
+    Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 2, bucketBits: 10,
+                 likelihood: .logisticMixture(components: 2), context: ContextHead(features: 2, hidden: 3)),
+    Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 2, bucketBits: 10,
+                 likelihood: .bernoulli, context: ContextHead(features: 1, hidden: 4, neighbourCount: 12)),
   ]
 
   static var small: VAE {
@@ -123,6 +128,25 @@ struct WeightsFileTests {
     bytes = Self.small.serialized()
     bytes.replaceSubrange((at - 4)..<(at + 13), with: [5, 0, 0, 0] + Array("gauss".utf8))
     #expect(readError(bytes) == .unknownLikelihood("gauss"))
+  }
+
+  /// A context head's parameters: the neighbour count is stored only when it is not the default
+  /// six (so older files read as before), and a count outside the neighbour order is refused.
+  @Test func contextNeighbourCountIsStoredAndChecked() throws {
+    let wide = VAE(randomWith: Self.architectures[4], seed: 5)
+    var bytes = wide.serialized()
+    let name = Array("context-bernoulli".utf8)
+    let at = try #require(offset(of: name, in: bytes)) + name.count
+    #expect(Array(bytes[at..<(at + 16)]) == [3, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 12, 0, 0, 0])
+    bytes[at + 12] = UInt8(ContextHead.neighbourOrder.count + 1)
+    #expect(readError(bytes) == .invalidArchitecture("the context network's 25 neighbours are not in 1...24"))
+    bytes[at + 12] = 0
+    #expect(readError(bytes) == .invalidArchitecture("the context network's 0 neighbours are not in 1...24"))
+
+    let narrow = VAE(randomWith: Self.architectures[3], seed: 5).serialized()
+    let mixture = Array("context-logistic-mixture".utf8)
+    let at2 = try #require(offset(of: mixture, in: narrow)) + mixture.count
+    #expect(Array(narrow[at2..<(at2 + 16)]) == [3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])
   }
 
   @Test func trailingBytesAreReported() {
