@@ -77,19 +77,43 @@ extension VAE {
   ///
   /// Without a context network these are the decoder's outputs. With one, pixel i's
   /// parameters come from the context network on [features of i, values of i's neighbours],
-  /// exactly as `ContextStepper` computes them one pixel at a time while decoding: the dense
-  /// kernel gives every row the same bits whatever the number of rows in the call.
+  /// computed by the `ContextStepper` that decoding uses, pixel by pixel over blocks of
+  /// `contextBlockRows` images: the hidden layer of a block stays in cache, and the dense
+  /// kernel gives every row the same bits whatever the number of rows in a call, so encoding
+  /// and decoding agree.
   /// - Parameters:
   ///   - decoderOutputs: `likelihoodParameters(latents:count:)` for the same images.
   ///   - pixels: count × pixelCount values.
   public func pixelParameters(decoderOutputs: [Float], pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {
-    guard let head = architecture.context, let context else { return decoderOutputs }
-    let p = architecture.pixelCount
-    precondition(decoderOutputs.count == count * p * head.features && pixels.count >= count * p,
+    guard let head = architecture.context, context != nil else { return decoderOutputs }
+    let p = architecture.pixelCount, ppp = architecture.parametersPerPixel, f = head.features
+    precondition(decoderOutputs.count == count * p * f && pixels.count >= count * p,
                  "VAE.pixelParameters: \(decoderOutputs.count) outputs and \(pixels.count) pixels for \(count) images")
-    let input = contextInput(decoderOutputs: decoderOutputs, pixels: pixels, count: count)
-    return input.withUnsafeBufferPointer { context.forward($0, rows: count * p) }
+    guard count > 0 else { return [] }
+    let block = min(count, Self.contextBlockRows)
+    let stepper = ContextStepper(model: self, rows: block)
+    let stride = stepper.outputStride
+    return [Float](unsafeUninitializedCapacity: count * p * ppp) { result, initialized in
+      decoderOutputs.withUnsafeBufferPointer { features in
+        for start in Swift.stride(from: 0, to: count, by: block) {
+          let rows = min(block, count - start)
+          for i in 0..<p {
+            let values = stepper.parameters(
+              pixel: i, rows: rows, features: features.baseAddress! + start * p * f, featureStride: p * f,
+              pixels: pixels.baseAddress! + start * p, pixelStride: p)
+            for r in 0..<rows {
+              let target = result.baseAddress! + ((start + r) * p + i) * ppp
+              for j in 0..<ppp { target[j] = values[r * stride + j] }
+            }
+          }
+        }
+      }
+      initialized = count * p * ppp
+    }
   }
+
+  /// Images per block in `pixelParameters`.
+  static let contextBlockRows = 64
 
   /// The context network's input rows for every pixel of `count` images (teacher forcing).
   package func contextInput(decoderOutputs: [Float], pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {

@@ -108,8 +108,13 @@ package struct MLP: Equatable, Sendable {
         }
       }
       // ∂L/∂b[j] = Σ_r dy[r][j], r ascending.
-      for r in 0..<rows {
-        for j in 0..<m { grads[i].bias[j] = grads[i].bias[j] + dy[r * m + j] }
+      dy.withUnsafeBufferPointer { d in
+        grads[i].bias.withUnsafeMutableBufferPointer { b in
+          for r in 0..<rows {
+            let row = d.baseAddress! + r * m
+            for j in 0..<m { b[j] = b[j] + row[j] }
+          }
+        }
       }
       if i > 0 || wantInputGradient {
         // ∂L/∂x = dy · Wᵀ.
