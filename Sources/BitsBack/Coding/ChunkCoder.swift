@@ -72,6 +72,7 @@ package struct ChunkCoder {
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
+    let stepper = model.architecture.context == nil ? nil : ContextStepper(model: model, rows: layout.laneCount)
     var sequentialSteps = layout.stepCount
     for t in 0..<layout.stepCount {
       let active = layout.activeLanes(t)
@@ -89,7 +90,7 @@ package struct ChunkCoder {
           let posterior = model.posterior(pixels: image, count: 1)
           popPosterior(posterior, row: 0, into: &latents, lane: l, message: &message)
           let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
-          pushImages(batch, lanes: l..<(l + 1), decoderOutputs: parameters, message: &message)
+          pushImages(batch, lanes: l..<(l + 1), decoderOutputs: parameters, stepper: stepper, message: &message)
           pushPrior(latents, lane: l, message: &message)
         }
         continue
@@ -97,7 +98,7 @@ package struct ChunkCoder {
       let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
       for l in 0..<active { popPosterior(posterior, row: l, into: &latents, lane: l, message: &message) }
       let parameters = likelihoodParameters(latents, lanes: 0..<active)
-      pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, message: &message)
+      pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, stepper: stepper, message: &message)
       for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
     }
     Self.pushStepCount(sequentialSteps, onto: &message)
@@ -230,24 +231,30 @@ package struct ChunkCoder {
   /// likelihood: pixel-major, pixel P−1 of every lane first, so that decoding can go pixel by
   /// pixel over all lanes in lock-step (each pixel's distribution needs its decoded neighbours).
   func pushImages(
-    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], message: inout ANSMessage
+    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: ContextStepper?,
+    message: inout ANSMessage
   ) {
     let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
-    let images = UnsafeBufferPointer(rebasing: batch[(first * pixelCount)..<(lanes.upperBound * pixelCount)])
-    let parameters = model.pixelParameters(decoderOutputs: decoderOutputs, pixels: images, count: lanes.count)
-    parameters.withUnsafeBufferPointer { p in
-      let base = batch.baseAddress!
-      if model.architecture.context == nil {
+    let base = batch.baseAddress!
+    guard let stepper, let features = model.architecture.context?.features else {
+      decoderOutputs.withUnsafeBufferPointer { p in
         for l in lanes {
           pixels.push(base + l * pixelCount, count: pixelCount, parameters: p.baseAddress! + (l - first) * pixelCount * ppp,
                       onto: &message, lane: l)
         }
-        return
       }
-      for i in stride(from: pixelCount - 1, through: 0, by: -1) {
+      return
+    }
+    // Every pixel is known, so pixel i's parameters come from the same stepper as in decoding,
+    // pixel by pixel from the last.
+    let stride = stepper.outputStride
+    decoderOutputs.withUnsafeBufferPointer { f in
+      for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
+        let p = stepper.parameters(
+          pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+          pixels: base + first * pixelCount, pixelStride: pixelCount)
         for l in lanes {
-          pixels.push(base[l * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
-                      onto: &message, lane: l)
+          pixels.push(base[l * pixelCount + i], parameters: p + (l - first) * stride, onto: &message, lane: l)
         }
       }
     }
