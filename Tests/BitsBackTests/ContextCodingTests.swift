@@ -54,6 +54,26 @@ import TestSupport
     #expect(parameters[ppp..<(2 * ppp)].map(\.bitPattern) != reference[ppp..<(2 * ppp)].map(\.bitPattern))
   }
 
+  /// What training sees (every pixel of a batch through the context network in one product)
+  /// and what the coder uses (the stepper, pixel by pixel over blocks of images) are the same
+  /// bits, for counts below, at and above a block.
+  @Test(arguments: Self.heads)
+  func teacherForcedParametersMatchTheStepper(head: ContextHead) throws {
+    let model = Fixtures.model(.logisticMixture(components: 3), context: head).vae
+    let network = try #require(model.context)
+    let p = model.architecture.pixelCount, latentCount = model.architecture.latentCount
+    var generator = TestSupport.SeededGenerator(seed: 4)
+    for count in [1, 5, 64, 70] {
+      let images = Fixtures.images(count, binary: false, seed: UInt64(count))
+      let latents = (0..<(count * latentCount)).map { _ in Float.random(in: -2...2, using: &generator) }
+      let outputs = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+      let stepped = images.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: outputs, pixels: $0, count: count) }
+      let input = images.withUnsafeBufferPointer { model.contextInput(decoderOutputs: outputs, pixels: $0, count: count) }
+      let whole = input.withUnsafeBufferPointer { network.forward($0, rows: count * p) }
+      #expect(stepped.map(\.bitPattern) == whole.map(\.bitPattern), "\(count) images, \(head.neighbourCount) neighbours")
+    }
+  }
+
   /// The rate of a chunk is the model's discretized −ELBO within 0.5%, plus the initial bits.
   @Test(arguments: [Likelihood.bernoulli, .logisticMixture(components: 3)])
   func rateMatchesTheDiscretizedELBO(likelihood: Likelihood) {
