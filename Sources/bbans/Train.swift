@@ -38,6 +38,10 @@ struct Train: ParsableCommand {
   @Option(help: "Validate (and keep the best model) every N epochs, and after the last.") var validateEvery = 1
   @Option(help: "Threads per batch.") var threads = 2
   @Option(help: "The model's name (default: the output file's base name).") var name: String?
+  @Option(help: ArgumentHelp(
+    "Start from this model's weights (a built-in name or a weights file) instead of random ones.",
+    discussion: "Its architecture is used and the architecture options are ignored; Adam starts afresh."))
+  var startFrom: String?
   @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
 
   func validate() throws {
@@ -68,12 +72,19 @@ struct Train: ParsableCommand {
     if FileManager.default.fileExists(atPath: output) && !force {
       throw TrainError("\(output) exists; use -f to overwrite it")
     }
-    let head: Likelihood
+    var head: Likelihood
     switch likelihood {
     case "bernoulli": head = .bernoulli
     case "beta-binomial": head = .betaBinomial
     case "logistic-mixture": head = .logisticMixture(components: components)
     default: throw TrainError("unknown likelihood '\(likelihood)': use bernoulli, beta-binomial or logistic-mixture")
+    }
+    var start: VAE?
+    if let startFrom {
+      do { start = try ModelRegistry.model(namedOrPath: startFrom).vae } catch {
+        throw TrainError("cannot start from \(startFrom): \(error)")
+      }
+      head = start!.architecture.likelihood
     }
     func widths(_ text: String, _ flag: String) throws -> [Int] {
       let sizes = text.split(separator: ",", omittingEmptySubsequences: false)
@@ -108,11 +119,18 @@ struct Train: ParsableCommand {
       if binaryData { images.pixels = images.pixels.map { $0 * 255 } }
       validationImages.binarize(seed: 0x5EED_B1A5, alreadyBinary: binaryData)
     }
-    let architecture = Architecture(
+    var architecture = Architecture(
       height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
       encoderHidden: hiddenSizes, decoderHidden: decoderSizes,
       latentCount: latents, bucketBits: bucketBits, likelihood: head,
       context: context ? ContextHead(features: contextFeatures, hidden: contextHidden, neighbourCount: contextNeighbours) : nil)
+    if let start, let startFrom {
+      let a = start.architecture
+      guard (a.height, a.width, a.channels) == (images.shape.height, images.shape.width, images.shape.channels) else {
+        throw TrainError("\(startFrom) is a model of \(a.height)×\(a.width)×\(a.channels) images, but the data are \(images.shape)")
+      }
+      architecture = a
+    }
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
     var options = TrainingOptions()
     options.batchSize = batchSize
@@ -124,12 +142,12 @@ struct Train: ParsableCommand {
     options.threads = threads
     options.klWarmupEpochs = klWarmup
     let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
-    let summary = "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
+    let summary = start?.summary ?? "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
       + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
       + "\(context ? " [\(contextFeatures) features, \(contextHidden) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
     print("bbans train: \(images.count) training and \(validationImages.count) validation images of \(images.shape), "
       + "\(architecture.parameterCount) parameters, \(architecture.headName), \(threads) threads")
-    var trainer = Trainer(architecture: architecture, options: options)
+    var trainer = start.map { Trainer(starting: $0, options: options) } ?? Trainer(architecture: architecture, options: options)
     var best: NegativeELBO?
     let progress = ProgressBar(total: images.count)
     let started = Date()

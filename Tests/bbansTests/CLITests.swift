@@ -144,4 +144,36 @@ import TestSupport
     #expect(result.stderr.hasPrefix("bbans: error: "))
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
   }
+
+  /// `bbans train` writes a model that `compress` can use; `--start-from` continues it (same
+  /// architecture, other weights, whatever the architecture options say) and refuses a model
+  /// of another image shape with one line, writing nothing.
+  @Test func trainAndContinueTraining() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (tiny, idx, _) = try fixtures(in: folder)
+    let first = try run(["train", idx.path, "-o", "a.bbm", "--context", "--context-neighbours", "10", "--context-hidden", "4",
+                         "--hidden", "16", "--latents", "3", "--components", "2", "--epochs", "1", "--threads", "1"], in: folder)
+    #expect(first.status == 0, "\(first.stderr)")
+    let a = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("a.bbm"))))
+    #expect(a.architecture.context?.neighbourCount == 10)
+    let second = try run(["train", idx.path, "-o", "b.bbm", "--start-from", "a.bbm", "--hidden", "99",
+                          "--epochs", "1", "--threads", "1", "--learning-rate", "1e-4"], in: folder)
+    #expect(second.status == 0, "\(second.stderr)")
+    let b = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("b.bbm"))))
+    #expect(b.architecture == a.architecture)
+    #expect(b.decoder != a.decoder)
+    let compress = try run(["compress", idx.path, "--model", "b.bbm", "-o", "images.bba"], in: folder)
+    #expect(compress.status == 0, "\(compress.stderr)")
+
+    // The tiny model is of 8×8 images too; a 4×4 file is not.
+    var small: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 20, 0, 0, 0, 4, 0, 0, 0, 4]
+    small += [UInt8](repeating: 7, count: 20 * 16)
+    try Data(small).write(to: folder.appendingPathComponent("small.idx"))
+    let refused = try run(["train", "small.idx", "-o", "c.bbm", "--start-from", tiny.path, "--epochs", "1"], in: folder)
+    #expect(refused.status != 0)
+    #expect(refused.stderr.hasPrefix("bbans: error: ") && refused.stderr.contains("8×8×1"), "\(refused.stderr)")
+    #expect(refused.stderr.split(separator: "\n").count == 1)
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("c.bbm").path))
+  }
 }
