@@ -1,6 +1,6 @@
 // The dense-layer kernel (see include/CDense.h): one loop nest, compiled for three instruction
 // sets. Each version cuts C into column panels of 2 vectors, then 1 vector, then narrower
-// vectors, then single columns; a panel into tiles of up to 8 rows whose accumulators stay in
+// vectors, then the last 1-3 columns padded to a vector; a panel into tiles of up to 8 rows whose accumulators stay in
 // registers; inside a tile every accumulator runs t = 0, 1, … with a separate multiply and
 // add. Tile shapes differ between versions, the arithmetic of an element does not, so all
 // versions give the same bits.
@@ -93,6 +93,47 @@ ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t rows, ptrdiff
   }
 }
 
+// The last 1 to LANES − 1 columns, j ..< columns, through the vector tile: B's columns (and the
+// start's) are copied into a panel one vector wide, zero beyond them, the tile writes a scratch
+// block, and only the real columns are copied out. Each real column's sum is the same
+// sequence of multiplies and adds as anywhere else; the padding lanes are thrown away. Without
+// memory for the panel, the columns go one at a time.
+#define DEFINE_TAIL(VT, LANES)                                                                 \
+  ALWAYS_INLINE void tail_##VT(const product_args *p, ptrdiff_t rows, ptrdiff_t j,            \
+                               const int block) {                                             \
+    const ptrdiff_t width = p->columns - j;                                                   \
+    if (width <= 0) return;                                                                    \
+    float *panel = malloc(sizeof(float) * (size_t)(LANES) * (size_t)(p->inner > 0 ? p->inner : 1)); \
+    if (!panel) {                                                                              \
+      single_columns(p, rows, j);                                                              \
+      return;                                                                                  \
+    }                                                                                          \
+    for (ptrdiff_t t = 0; t < p->inner; t++)                                                   \
+      for (ptrdiff_t c = 0; c < LANES; c++)                                                    \
+        panel[t * LANES + c] = c < width ? p->b[t * p->b_row_stride + j + c] : 0.0f;          \
+    float start[LANES], out[8 * LANES];                                                        \
+    for (ptrdiff_t c = 0; c < LANES; c++) start[c] = p->start && c < width ? p->start[j + c] : 0.0f; \
+    product_args q = *p;                                                                       \
+    q.columns = LANES;                                                                         \
+    q.b = panel;                                                                               \
+    q.b_row_stride = LANES;                                                                    \
+    q.start = p->start ? start : NULL;                                                         \
+    q.c = out;                                                                                 \
+    q.c_row_stride = LANES;                                                                    \
+    for (ptrdiff_t r = 0; r < rows;) {                                                         \
+      q.a = p->a + r * p->a_row_stride;                                                        \
+      const ptrdiff_t n = rows - r >= block ? block : 1;                                       \
+      if (n == block) tile_##VT(&q, 0, 0, block, 1); else tile_##VT(&q, 0, 0, 1, 1);           \
+      for (ptrdiff_t k = 0; k < n; k++)                                                        \
+        for (ptrdiff_t c = 0; c < width; c++)                                                  \
+          p->c[(r + k) * p->c_row_stride + j + c] = out[k * LANES + c];                        \
+      r += n;                                                                                  \
+    }                                                                                          \
+    free(panel);                                                                               \
+  }
+
+DEFINE_TAIL(v4f, 4)
+
 // A column panel (VECTORS vectors of VT wide) at a time, as long as one fits; within it, blocks
 // of ROWS rows, then single rows. The panel of B (inner × width) stays in cache while every
 // row block uses it: B, the weights, is read from memory once per call, not once per block.
@@ -103,32 +144,33 @@ ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t rows, ptrdiff
     for (; r < rows; r++) tile_##VT(p, r, j, 1, VECTORS);                                     \
   }
 
-// One version: the widest panels first, then narrower ones, then single columns.
-#define DEFINE_PRODUCT(NAME, ATTRIBUTES, PANEL_STEPS)                                           \
+// One version: the widest panels first, then narrower ones, then the last columns padded to
+// one 4-float vector, in blocks of TAIL_ROWS rows.
+#define DEFINE_PRODUCT(NAME, ATTRIBUTES, PANEL_STEPS, TAIL_ROWS)                                \
   ATTRIBUTES static void NAME(const product_args *p, ptrdiff_t rows) {                         \
     ptrdiff_t j = 0;                                                                           \
     PANEL_STEPS                                                                                \
-    single_columns(p, rows, j);                                                                \
+    tail_v4f(p, rows, j, TAIL_ROWS);                                                           \
   }
 
 // 16 registers: 4 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_portable, ,
                PANELS(v4f, 4, 2, 4)
-               PANELS(v4f, 4, 1, 4))
+               PANELS(v4f, 4, 1, 4), 4)
 
 #if defined(__x86_64__)
 // 16 registers: 6 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_avx2, __attribute__((target("avx2"))),
                PANELS(v8f, 8, 2, 6)
                PANELS(v8f, 8, 1, 6)
-               PANELS(v4f, 4, 1, 6))
+               PANELS(v4f, 4, 1, 6), 6)
 
 // 32 registers: 8 × 2 accumulators, 2 of B, 1 broadcast.
 DEFINE_PRODUCT(product_avx512, __attribute__((target("avx512f"))),
                PANELS(v16f, 16, 2, 8)
                PANELS(v16f, 16, 1, 8)
                PANELS(v8f, 8, 1, 8)
-               PANELS(v4f, 4, 1, 8))
+               PANELS(v4f, 4, 1, 8), 8)
 
 // AVX2 needs the CPU's flag and the OS saving the YMM registers (XCR0 bits 1, 2); AVX-512F
 // also the opmask and ZMM state (bits 5, 6, 7).
