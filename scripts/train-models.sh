@@ -24,7 +24,7 @@ train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$nam
 # Causal-context models (the defaults).
 train mnist         "$M" --likelihood logistic-mixture --components 4 $CONTEXT_MNIST --threads 1 --epochs 30 --validation 10000 --validate-every 2 --weight-decay 0.05
 train mnist-binary  "$M" --likelihood bernoulli $CONTEXT_MNIST --threads 1 --epochs 20 --validation 10000 --validate-every 2 --weight-decay 0.01
-train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 4 $CONTEXT_FASHION --threads 1 --epochs 30 \
+train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 4 $CONTEXT_FASHION --threads 1 --epochs 20 \
   --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
