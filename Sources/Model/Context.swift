@@ -123,8 +123,10 @@ extension VAE {
   }
 }
 
-/// The context network run one pixel at a time over several images in lock-step (decoding:
-/// pixel i of every lane, once pixels 0..<i of each are known). Buffers are allocated once.
+/// The context network run one pixel at a time over several images in lock-step: decoding
+/// (pixel i of every lane, once pixels 0..<i of each are known), encoding (the same, last pixel
+/// first) and `VAE.pixelParameters` all go through it, so they share its arithmetic. Buffers
+/// are allocated once.
 package final class ContextStepper {
   let network: MLP
   let neighbourhood: ContextNeighbourhood
