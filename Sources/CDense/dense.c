@@ -1,9 +1,9 @@
 // The dense-layer kernel (see include/CDense.h): one loop nest, compiled for three instruction
 // sets. Each version cuts C into column panels of 2 vectors, then 1 vector, then narrower
-// vectors, then the last 1-3 columns padded to a vector; a panel into tiles of up to 8 rows whose accumulators stay in
-// registers; inside a tile every accumulator runs t = 0, 1, … with a separate multiply and
-// add. Tile shapes differ between versions, the arithmetic of an element does not, so all
-// versions give the same bits.
+// vectors, then the last 1-3 columns padded to a 4-float vector; a panel into tiles of up to
+// 8 rows whose accumulators stay in registers; inside a tile every accumulator runs
+// t = 0, 1, … with a separate multiply and add. Tile shapes differ between versions, the
+// arithmetic of an element does not, so all versions give the same bits.
 
 // Never fuse a·b + c into an FMA: AVX-512F implies FMA, and a fused add rounds once instead
 // of twice, which would make the AVX-512 version disagree with the others.
@@ -93,46 +93,41 @@ ALWAYS_INLINE void single_columns(const product_args *p, ptrdiff_t rows, ptrdiff
   }
 }
 
-// The last 1 to LANES − 1 columns, j ..< columns, through the vector tile: B's columns (and the
-// start's) are copied into a panel one vector wide, zero beyond them, the tile writes a scratch
-// block, and only the real columns are copied out. Each real column's sum is the same
-// sequence of multiplies and adds as anywhere else; the padding lanes are thrown away. Without
-// memory for the panel, the columns go one at a time.
-#define DEFINE_TAIL(VT, LANES)                                                                 \
-  ALWAYS_INLINE void tail_##VT(const product_args *p, ptrdiff_t rows, ptrdiff_t j,            \
-                               const int block) {                                             \
-    const ptrdiff_t width = p->columns - j;                                                   \
-    if (width <= 0) return;                                                                    \
-    float *panel = malloc(sizeof(float) * (size_t)(LANES) * (size_t)(p->inner > 0 ? p->inner : 1)); \
-    if (!panel) {                                                                              \
-      single_columns(p, rows, j);                                                              \
-      return;                                                                                  \
-    }                                                                                          \
-    for (ptrdiff_t t = 0; t < p->inner; t++)                                                   \
-      for (ptrdiff_t c = 0; c < LANES; c++)                                                    \
-        panel[t * LANES + c] = c < width ? p->b[t * p->b_row_stride + j + c] : 0.0f;          \
-    float start[LANES], out[8 * LANES];                                                        \
-    for (ptrdiff_t c = 0; c < LANES; c++) start[c] = p->start && c < width ? p->start[j + c] : 0.0f; \
-    product_args q = *p;                                                                       \
-    q.columns = LANES;                                                                         \
-    q.b = panel;                                                                               \
-    q.b_row_stride = LANES;                                                                    \
-    q.start = p->start ? start : NULL;                                                         \
-    q.c = out;                                                                                 \
-    q.c_row_stride = LANES;                                                                    \
-    for (ptrdiff_t r = 0; r < rows;) {                                                         \
-      q.a = p->a + r * p->a_row_stride;                                                        \
-      const ptrdiff_t n = rows - r >= block ? block : 1;                                       \
-      if (n == block) tile_##VT(&q, 0, 0, block, 1); else tile_##VT(&q, 0, 0, 1, 1);           \
-      for (ptrdiff_t k = 0; k < n; k++)                                                        \
-        for (ptrdiff_t c = 0; c < width; c++)                                                  \
-          p->c[(r + k) * p->c_row_stride + j + c] = out[k * LANES + c];                        \
-      r += n;                                                                                  \
-    }                                                                                          \
-    free(panel);                                                                               \
+// The last 1 to 3 columns, j ..< columns, through the 4-float vector tile: B's columns (and
+// the start's) are copied into a panel one vector wide, zero beyond them, the tile writes a
+// scratch block of up to 8 rows, and only the real columns are copied out. Each real column's
+// sum is the same sequence of multiplies and adds as anywhere else; the padding lanes are
+// thrown away. Without memory for the panel, the columns go one at a time. Inlined into each
+// version with its own row block.
+ALWAYS_INLINE void tail_columns(const product_args *p, ptrdiff_t rows, ptrdiff_t j, const int block) {
+  const ptrdiff_t width = p->columns - j;
+  if (width <= 0) return;
+  float *panel = malloc(sizeof(float) * 4 * (size_t)(p->inner > 0 ? p->inner : 1));
+  if (!panel) {
+    single_columns(p, rows, j);
+    return;
   }
-
-DEFINE_TAIL(v4f, 4)
+  for (ptrdiff_t t = 0; t < p->inner; t++)
+    for (ptrdiff_t c = 0; c < 4; c++) panel[t * 4 + c] = c < width ? p->b[t * p->b_row_stride + j + c] : 0.0f;
+  float start[4], out[8 * 4];
+  for (ptrdiff_t c = 0; c < 4; c++) start[c] = p->start && c < width ? p->start[j + c] : 0.0f;
+  product_args q = *p;
+  q.columns = 4;
+  q.b = panel;
+  q.b_row_stride = 4;
+  q.start = p->start ? start : NULL;
+  q.c = out;
+  q.c_row_stride = 4;
+  for (ptrdiff_t r = 0; r < rows;) {
+    q.a = p->a + r * p->a_row_stride;
+    const ptrdiff_t n = rows - r >= block ? block : 1;
+    if (n == block) tile_v4f(&q, 0, 0, block, 1); else tile_v4f(&q, 0, 0, 1, 1);
+    for (ptrdiff_t k = 0; k < n; k++)
+      for (ptrdiff_t c = 0; c < width; c++) p->c[(r + k) * p->c_row_stride + j + c] = out[k * 4 + c];
+    r += n;
+  }
+  free(panel);
+}
 
 // A column panel (VECTORS vectors of VT wide) at a time, as long as one fits; within it, blocks
 // of ROWS rows, then single rows. The panel of B (inner × width) stays in cache while every
@@ -150,7 +145,7 @@ DEFINE_TAIL(v4f, 4)
   ATTRIBUTES static void NAME(const product_args *p, ptrdiff_t rows) {                         \
     ptrdiff_t j = 0;                                                                           \
     PANEL_STEPS                                                                                \
-    tail_v4f(p, rows, j, TAIL_ROWS);                                                           \
+    tail_columns(p, rows, j, TAIL_ROWS);                                                       \
   }
 
 // 16 registers: 4 × 2 accumulators, 2 of B, 1 broadcast.
