@@ -19,6 +19,10 @@ public struct TrainingOptions: Equatable, Sendable {
   /// KL warm-up: the KL term's weight in the gradient rises linearly from 1/(n+1) to 1 over
   /// the first n epochs (0: no warm-up). Reported figures are always the full −ELBO.
   public var klWarmupEpochs = 0
+  /// Polyak averaging: besides the weights Adam moves, keep an exponential moving average of
+  /// them, updated after every step with the decay min(d, (1 + t)/(10 + t)) at step t, so that
+  /// the first steps do not leave the initial weights in it (0: no average).
+  public var averageDecay = 0.0
 
   public init() {}
 }
@@ -37,6 +41,8 @@ public struct Trainer {
   /// Adam's moments, one MLP of the same shape per network (encoder, decoder, context).
   private var firstMoment: [MLP]
   private var secondMoment: [MLP]
+  /// The moving average of the weights (encoder, decoder, context) when `averageDecay` > 0.
+  private var average: [MLP]?
   private var step = 0
 
   public init(architecture: Architecture, options: TrainingOptions) {
@@ -55,12 +61,23 @@ public struct Trainer {
     let zeros = ([model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])).map { MLP(layers: $0.layers.map { $0.zeros() }) }
     firstMoment = zeros
     secondMoment = zeros
+    if options.averageDecay > 0 {
+      average = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])
+    }
   }
 
   /// The current weights as a model.
   public func model(name: String, summary: String, figures: NegativeELBO) -> VAE {
     VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
         context: context)
+  }
+
+  /// The moving average of the weights as a model (nil when `averageDecay` is 0).
+  public func averagedModel(name: String, summary: String, figures: NegativeELBO) -> VAE? {
+    average.map {
+      VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: $0[0], decoder: $0[1],
+          context: $0.count > 2 ? $0[2] : nil)
+    }
   }
 
   /// The KL term's weight in epoch `epoch` (0-based): see `TrainingOptions.klWarmupEpochs`.
@@ -178,6 +195,31 @@ public struct Trainer {
     encoder = networks[0]
     decoder = networks[1]
     if context != nil { context = networks[2] }
+    if average != nil { updateAverage(networks) }
+  }
+
+  /// a ← a + (1 − d)(w − a), elementwise, with d = min(averageDecay, (1 + t)/(10 + t)).
+  private mutating func updateAverage(_ networks: [MLP]) {
+    let t = Double(step)
+    let rate = Float(1 - min(options.averageDecay, (1 + t) / (10 + t)))
+    var averaged = average!
+    average = nil
+    for part in networks.indices {
+      for i in networks[part].layers.indices {
+        Self.moveAverage(&averaged[part].layers[i].weights, towards: networks[part].layers[i].weights, rate: rate)
+        Self.moveAverage(&averaged[part].layers[i].bias, towards: networks[part].layers[i].bias, rate: rate)
+      }
+    }
+    average = averaged
+  }
+
+  static func moveAverage(_ average: inout [Float], towards current: [Float], rate: Float) {
+    precondition(average.count == current.count, "Trainer: the average and the weights differ in shape")
+    current.withUnsafeBufferPointer { c in
+      average.withUnsafeMutableBufferPointer { a in
+        for i in a.indices { a[i] = a[i] + rate * (c[i] - a[i]) }
+      }
+    }
   }
 }
 

@@ -32,6 +32,10 @@ struct Train: ParsableCommand {
   @Option(help: "Adam's initial learning rate.") var learningRate = 1e-3
   @Option(help: "The learning rate decays per epoch to this fraction of its start.") var finalLearningRate = 0.1
   @Option(help: "Decoupled weight decay on the weights.") var weightDecay = 0.0
+  @Option(help: ArgumentHelp(
+    "Also keep a moving average of the weights with this decay per step (e.g. 0.999; 0: none).",
+    discussion: "Each validation measures both the weights and their average, and the better of the two is kept."))
+  var averageDecay = 0.0
   @Option(help: "Seed of the initialisation, shuffles, binarization and noise.") var seed: UInt64 = 0
   @Option(help: "Use the last N training images for validation.") var validation = 0
   @Option(help: "Validate on the images of this file instead.") var validationData: String?
@@ -56,6 +60,7 @@ struct Train: ParsableCommand {
     if !(learningRate > 0) || !(finalLearningRate > 0) || !(weightDecay >= 0) {
       throw ValidationError("the learning rates must be positive and the weight decay not negative")
     }
+    if !(averageDecay >= 0 && averageDecay < 1) { throw ValidationError("--average-decay must be in [0, 1), not \(averageDecay)") }
   }
 
   func run() throws {
@@ -141,6 +146,7 @@ struct Train: ParsableCommand {
     options.seed = seed
     options.threads = threads
     options.klWarmupEpochs = klWarmup
+    options.averageDecay = averageDecay
     let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
     let summary = start?.summary ?? "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
       + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
@@ -160,18 +166,36 @@ struct Train: ParsableCommand {
       let trainTime = Date().timeIntervalSince(epochStart)
       var line = String(format: "epoch %3d/%d  lr %.2e  train %.4f bits/dim", epoch + 1, epochs,
                         trainer.learningRate(epoch: epoch), trainFigures.total)
-      var model = trainer.model(name: modelName, summary: summary, figures: NegativeELBO(reconstruction: 0, kl: 0))
+      let unmeasured = NegativeELBO(reconstruction: 0, kl: 0)
+      // Without validation images, the average (when kept) is what is saved.
+      var model = validationImages.count == 0
+        ? trainer.averagedModel(name: modelName, summary: summary, figures: unmeasured) ?? trainer.model(name: modelName, summary: summary, figures: unmeasured)
+        : trainer.model(name: modelName, summary: summary, figures: unmeasured)
       var improved = validationImages.count == 0
       let validating = (epoch + 1) % validateEvery == 0 || epoch == epochs - 1
       if validationImages.count > 0 && validating {
-        let figures = validationImages.pixels.withUnsafeBufferPointer {
-          model.discretizedNegativeELBO(pixels: $0, count: validationImages.count, seed: 1, threads: threads)
+        func measure(_ candidate: VAE) -> NegativeELBO {
+          validationImages.pixels.withUnsafeBufferPointer {
+            candidate.discretizedNegativeELBO(pixels: $0, count: validationImages.count, seed: 1, threads: threads)
+          }
         }
-        line += String(format: "  validation %.4f (reconstruction %.4f + KL %.4f)", figures.total, figures.reconstruction, figures.kl)
+        var figures = measure(model)
+        var averaged = false
+        if let average = trainer.averagedModel(name: modelName, summary: summary, figures: figures) {
+          let averageFigures = measure(average)
+          line += String(format: "  validation %.4f, average %.4f", figures.total, averageFigures.total)
+          if averageFigures.total < figures.total { (figures, averaged, model) = (averageFigures, true, average) }
+          line += String(format: " (%@: reconstruction %.4f + KL %.4f)", averaged ? "average" : "weights",
+                         figures.reconstruction, figures.kl)
+        } else {
+          line += String(format: "  validation %.4f (reconstruction %.4f + KL %.4f)", figures.total, figures.reconstruction, figures.kl)
+        }
         if best == nil || figures.total < best!.total {
           best = figures
           improved = true
-          model = trainer.model(name: modelName, summary: summary, figures: figures)
+          model = averaged
+            ? trainer.averagedModel(name: modelName, summary: summary, figures: figures)!
+            : trainer.model(name: modelName, summary: summary, figures: figures)
         }
       }
       line += String(format: "  %.1f s + %.1f s", trainTime, Date().timeIntervalSince(epochStart) - trainTime)

@@ -17,7 +17,7 @@ import TestSupport
         var message = images.withUnsafeBufferPointer { coder.encode($0, imageCount: count, laneCount: lanes) }
         #expect(message.laneCount == max(1, min(lanes, count)))
         var decoded = [UInt8](repeating: 0, count: images.count)
-        decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
+        _ = decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
         #expect(decoded == images, "\(likelihood), \(count) images, \(lanes) lanes")
         #expect(message.isEmpty)
       }

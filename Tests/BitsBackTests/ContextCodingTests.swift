@@ -22,7 +22,7 @@ import TestSupport
       for lanes in [1, 3, 32] {
         var message = images.withUnsafeBufferPointer { coder.encode($0, imageCount: count, laneCount: lanes) }
         var decoded = [UInt8](repeating: 0, count: images.count)
-        decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
+        _ = decoded.withUnsafeMutableBufferPointer { coder.decode(&message, imageCount: count, into: $0) }
         #expect(decoded == images, "\(likelihood), \(head.neighbourCount) neighbours, \(count) images, \(lanes) lanes")
         #expect(message.isEmpty)
       }

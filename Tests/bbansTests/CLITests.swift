@@ -176,4 +176,23 @@ import TestSupport
     #expect(refused.stderr.split(separator: "\n").count == 1)
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("c.bbm").path))
   }
+
+  @Test func trainWithAWeightAverage() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (_, idx, _) = try fixtures(in: folder)
+    let trained = try run(["train", idx.path, "-o", "a.bbm", "--hidden", "16", "--latents", "3", "--epochs", "2",
+                           "--validation", "10", "--average-decay", "0.9", "--threads", "1"], in: folder)
+    #expect(trained.status == 0, "\(trained.stderr)")
+    // Each validation line measures the weights and their average, and says which was kept.
+    let lines = String(decoding: trained.stdout, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("epoch") }
+    #expect(lines.count == 2 && lines.allSatisfy { $0.contains(", average ") && ($0.contains("(average:") || $0.contains("(weights:")) },
+            "\(lines)")
+    _ = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("a.bbm"))))
+
+    let refused = try run(["train", idx.path, "-o", "b.bbm", "--average-decay", "1"], in: folder)
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("--average-decay must be in [0, 1)"), "\(refused.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("b.bbm").path))
+  }
 }
