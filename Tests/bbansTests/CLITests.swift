@@ -190,6 +190,22 @@ import TestSupport
             "\(lines)")
     _ = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("a.bbm"))))
 
+    // Without validation images the average is what is saved: the same run through the library.
+    let unvalidated = try run(["train", idx.path, "-o", "c.bbm", "--hidden", "16", "--latents", "3", "--epochs", "1",
+                               "--average-decay", "0.9", "--threads", "1"], in: folder)
+    #expect(unvalidated.status == 0, "\(unvalidated.stderr)")
+    let saved = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("c.bbm"))))
+    var options = TrainingOptions()
+    options.epochs = 1
+    options.threads = 1
+    options.averageDecay = 0.9
+    var trainer = Trainer(architecture: saved.architecture, options: options)
+    let pixels = [UInt8](try Data(contentsOf: idx).dropFirst(16))
+    _ = pixels.withUnsafeBufferPointer { trainer.trainEpoch(pixels: $0, count: 50, epoch: 0) }
+    let none = NegativeELBO(reconstruction: 0, kl: 0)
+    #expect(saved.decoder == trainer.averagedModel(name: "", summary: "", figures: none)!.decoder)
+    #expect(saved.decoder != trainer.model(name: "", summary: "", figures: none).decoder)
+
     let refused = try run(["train", idx.path, "-o", "b.bbm", "--average-decay", "1"], in: folder)
     #expect(refused.status != 0)
     #expect(refused.stderr.contains("--average-decay must be in [0, 1)"), "\(refused.stderr)")
