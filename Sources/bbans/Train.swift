@@ -6,8 +6,8 @@ import Model
 /// `bbans train`: fits a VAE to a file of images and writes its weights file.
 ///
 /// One line per epoch on stdout (training −ELBO, validation discretized −ELBO, time); the best
-/// model by validation is written (atomically) each time it improves, so an interrupted run
-/// leaves its best weights behind.
+/// model by validation (the weights or, with `--average-decay`, their moving average) is written
+/// (atomically) each time it improves, so an interrupted run leaves its best weights behind.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a VAE on a file of images (IDX, NPY or PGM, gzip or not) and write its weights file.")
@@ -184,7 +184,7 @@ struct Train: ParsableCommand {
         if let average = trainer.averagedModel(name: modelName, summary: summary, figures: figures) {
           let averageFigures = measure(average)
           line += String(format: "  validation %.4f, average %.4f", figures.total, averageFigures.total)
-          if averageFigures.total < figures.total { (figures, averaged, model) = (averageFigures, true, average) }
+          if averageFigures.total < figures.total { (figures, averaged) = (averageFigures, true) }
           line += String(format: " (%@: reconstruction %.4f + KL %.4f)", averaged ? "average" : "weights",
                          figures.reconstruction, figures.kl)
         } else {
