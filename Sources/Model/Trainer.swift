@@ -58,12 +58,11 @@ public struct Trainer {
     encoder = model.encoder
     decoder = model.decoder
     context = model.context
-    let zeros = ([model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])).map { MLP(layers: $0.layers.map { $0.zeros() }) }
+    let networks = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])
+    let zeros = networks.map { MLP(layers: $0.layers.map { $0.zeros() }) }
     firstMoment = zeros
     secondMoment = zeros
-    if options.averageDecay > 0 {
-      average = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])
-    }
+    if options.averageDecay > 0 { average = networks }
   }
 
   /// The current weights as a model.

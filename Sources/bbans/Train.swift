@@ -166,11 +166,12 @@ struct Train: ParsableCommand {
       let trainTime = Date().timeIntervalSince(epochStart)
       var line = String(format: "epoch %3d/%d  lr %.2e  train %.4f bits/dim", epoch + 1, epochs,
                         trainer.learningRate(epoch: epoch), trainFigures.total)
+      // The weights and, with --average-decay, their moving average: without validation images
+      // the average (when kept) is what is saved; with them, the better of the two.
       let unmeasured = NegativeELBO(reconstruction: 0, kl: 0)
-      // Without validation images, the average (when kept) is what is saved.
-      var model = validationImages.count == 0
-        ? trainer.averagedModel(name: modelName, summary: summary, figures: unmeasured) ?? trainer.model(name: modelName, summary: summary, figures: unmeasured)
-        : trainer.model(name: modelName, summary: summary, figures: unmeasured)
+      let weights = trainer.model(name: modelName, summary: summary, figures: unmeasured)
+      let average = trainer.averagedModel(name: modelName, summary: summary, figures: unmeasured)
+      var model = validationImages.count == 0 ? average ?? weights : weights
       var improved = validationImages.count == 0
       let validating = (epoch + 1) % validateEvery == 0 || epoch == epochs - 1
       if validationImages.count > 0 && validating {
@@ -179,12 +180,12 @@ struct Train: ParsableCommand {
             candidate.discretizedNegativeELBO(pixels: $0, count: validationImages.count, seed: 1, threads: threads)
           }
         }
-        var figures = measure(model)
-        var averaged = false
-        if let average = trainer.averagedModel(name: modelName, summary: summary, figures: figures) {
+        var figures = measure(weights)
+        if let average {
           let averageFigures = measure(average)
           line += String(format: "  validation %.4f, average %.4f", figures.total, averageFigures.total)
-          if averageFigures.total < figures.total { (figures, averaged) = (averageFigures, true) }
+          let averaged = averageFigures.total < figures.total
+          if averaged { (figures, model) = (averageFigures, average) }
           line += String(format: " (%@: reconstruction %.4f + KL %.4f)", averaged ? "average" : "weights",
                          figures.reconstruction, figures.kl)
         } else {
@@ -193,9 +194,7 @@ struct Train: ParsableCommand {
         if best == nil || figures.total < best!.total {
           best = figures
           improved = true
-          model = averaged
-            ? trainer.averagedModel(name: modelName, summary: summary, figures: figures)!
-            : trainer.model(name: modelName, summary: summary, figures: figures)
+          model = model.with(figures: figures)
         }
       }
       line += String(format: "  %.1f s + %.1f s", trainTime, Date().timeIntervalSince(epochStart) - trainTime)
