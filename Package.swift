@@ -31,6 +31,7 @@ let package = Package(
     .target(name: "CDense"),
     .target(name: "Model", dependencies: ["PortableMath", "Hashing", "CDense"]),
     .target(name: "Container", dependencies: ["Hashing"]),
+    .target(name: "Deflate"),
     // The built-in models' weights, compiled in with #embed (see Sources/BuiltinModels).
     .target(name: "BuiltinModels", exclude: ["weights"]),
     .systemLibrary(
@@ -41,7 +42,7 @@ let package = Package(
       providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "BitsBack",
-      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "BuiltinModels", "CZstd", "CZlib"]),
+      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "BuiltinModels", "CZstd", "CZlib", "Deflate"]),
     .executableTarget(
       name: "bbans",
       dependencies: ["BitsBack", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

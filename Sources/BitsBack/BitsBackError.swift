@@ -17,6 +17,9 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
   /// A size or count in the container is more than its data can hold, or disagrees with the
   /// other sizes; refused before anything of that size is allocated.
   case implausibleSize(String)
+  /// The input changed while it was compressed (between the pass that learns what it is and
+  /// the pass that codes it); nothing is kept.
+  case inputChanged(firstSize: UInt64, secondSize: UInt64?)
 
   public var description: String {
     switch self {
@@ -38,6 +41,9 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
       return "the rebuilt file does not match: the container says its checksum is \(hex(stored)), the data gives \(hex(computed))"
     case let .implausibleSize(reason):
       return "the container is damaged or hostile: \(reason)"
+    case let .inputChanged(firstSize, secondSize):
+      let sizes = secondSize.map { $0 == firstSize ? "" : " (\(firstSize) bytes, then \($0))" } ?? ""
+      return "the input changed while it was being compressed\(sizes); nothing was written"
     }
   }
 }

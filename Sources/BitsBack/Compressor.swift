@@ -66,36 +66,53 @@ public enum Compressor {
 
   /// Compresses `input`, handing the container's bytes to `write` piece by piece.
   ///
-  /// Images (IDX, NPY, PGM; see `DatasetFile`) are coded with bits-back when a model fits;
-  /// any other bytes, and any chunk that zstd codes smaller, go through zstd.
-  public static func compress(
-    _ input: [UInt8], options: CompressionOptions = CompressionOptions(),
+  /// Images (IDX, NPY, PGM, each possibly gzipped; see `DatasetFile`) are coded with bits-back
+  /// when a model fits; any other bytes, and any chunk that zstd codes smaller, go through zstd.
+  ///
+  /// The input is read twice (`CompressionInput`), and never held whole: memory stays bounded
+  /// by a group of chunks (`threadCount` of them) whatever the input's size. The first pass
+  /// (`InputScan`) learns what the file is and checks that everything around its pixels comes
+  /// back byte for byte: the container is never one that the decompressor cannot decode.
+  /// - Throws: `BitsBackError.modelDoesNotFit` for a named model that does not fit,
+  ///   `BitsBackError.inputChanged` when the input changed between the two passes, the input's
+  ///   and `write`'s errors.
+  public static func compress<Input: CompressionInput>(
+    _ input: inout Input, options: CompressionOptions = CompressionOptions(),
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
     write: @escaping ([UInt8]) throws -> Void
   ) throws -> CompressionReport {
-    var report = CompressionReport(originalSize: input.count)
+    let scan = try InputScan.scan(&input)
+    var report = CompressionReport(originalSize: Int(clamping: scan.originalSize))
+    report.notes = scan.notes
     var written = 0
     let sink: ([UInt8]) throws -> Void = { bytes in
       written += bytes.count
       try write(bytes)
     }
-    let parsed = try DatasetFile.parse(input)
     var plan: Plan? = nil
-    if let (images, layout) = parsed {
-      plan = try choosePlan(images: images, layout: layout, options: options, notes: &report.notes)
-    } else if input.count >= 2 && input[0] == 0x1F && input[1] == 0x8B {
-      report.notes.append("the gzip stream cannot be rebuilt bit for bit, so its bytes go through zstd; gunzip the file first to let the model code its pixels")
+    if let images = scan.images {
+      plan = try choosePlan(images: images, options: options, notes: &report.notes)
     }
     if let plan {
       report.modelName = plan.model.name
       report.imageCount = plan.images.count
-      report.pixelCount = plan.images.pixels.count
-      report.chunks = try compressImages(plan, input: input, options: options, progress: progress, sink: sink)
+      report.pixelCount = plan.images.count * plan.images.pixelsPerImage
+      report.chunks = try compressImages(plan, input: input, scan: scan, options: options, progress: progress, sink: sink)
     } else {
-      report.chunks = try compressOpaque(input, options: options, progress: progress, sink: sink)
+      report.chunks = try compressOpaque(input, scan: scan, options: options, progress: progress, sink: sink)
     }
     report.compressedSize = written
     return report
+  }
+
+  /// Compresses `input` in memory, handing the container's bytes to `write` piece by piece.
+  public static func compress(
+    _ input: [UInt8], options: CompressionOptions = CompressionOptions(),
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+    write: @escaping ([UInt8]) throws -> Void
+  ) throws -> CompressionReport {
+    var source = MemoryInput(input)
+    return try compress(&source, options: options, progress: progress, write: write)
   }
 
   /// Compresses `input` into a container in memory.
@@ -109,16 +126,13 @@ public enum Compressor {
 
   /// The images, how to rebuild the file around them, and the model that codes them.
   struct Plan {
-    let images: ImageBatch
-    let layout: FileLayout
+    let images: ScannedImages
     let model: CodingModel
     let transform: PixelTransform
   }
 
-  static func choosePlan(
-    images: ImageBatch, layout: FileLayout, options: CompressionOptions, notes: inout [String]
-  ) throws -> Plan? {
-    let binary = PixelTransform.binary(for: images.pixels)
+  static func choosePlan(images: ScannedImages, options: CompressionOptions, notes: inout [String]) throws -> Plan? {
+    let binary = images.binaryTransform
     switch options.model {
     case .model(let model):
       let a = model.architecture
@@ -130,15 +144,15 @@ public enum Compressor {
       if a.likelihood == .bernoulli && binary == nil {
         throw BitsBackError.modelDoesNotFit(model: model.name, reason: "it codes binary images, and the data has other values than 0 and 1 (or 0 and 255)")
       }
-      return Plan(images: images, layout: layout, model: model, transform: a.likelihood == .bernoulli ? binary! : .identity)
+      return Plan(images: images, model: model, transform: a.likelihood == .bernoulli ? binary! : .identity)
     case .automatic:
       guard images.count > 0 else { return nil }
       let transform = binary ?? .identity
       guard let best = bestBuiltin(for: images, binary: binary != nil, transform: transform) else {
-        notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd")
+        notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd; train one with bbans train")
         return nil
       }
-      return Plan(images: images, layout: layout, model: best, transform: transform)
+      return Plan(images: images, model: best, transform: transform)
     }
   }
 
@@ -146,10 +160,9 @@ public enum Compressor {
   /// them (up to 64) in the fewest bits. A factorized model ("-plain") is chosen only by name
   /// when a context model fits too: on data like their own, the context models code better.
   /// The models are read one at a time, so at most two are in memory at once.
-  static func bestBuiltin(for images: ImageBatch, binary: Bool, transform: PixelTransform) -> CodingModel? {
-    let pixelsPerImage = images.height * images.width * images.channels
-    let sampleCount = min(64, images.count)
-    let sample = transform.forward(Array(images.pixels[0..<(sampleCount * pixelsPerImage)]))
+  static func bestBuiltin(for images: ScannedImages, binary: Bool, transform: PixelTransform) -> CodingModel? {
+    let sampleCount = images.pixelsPerImage == 0 ? 0 : images.sample.count / images.pixelsPerImage
+    let sample = transform.forward(images.sample)
     func sampleBits(_ model: CodingModel) -> Int {
       sample.withUnsafeBufferPointer {
         ChunkCoder(model: model.vae).encode($0, imageCount: sampleCount, laneCount: 8).bitCount
@@ -179,35 +192,52 @@ public enum Compressor {
     return best?.model
   }
 
-  static func compressImages(
-    _ plan: Plan, input: [UInt8], options: CompressionOptions,
+  static func compressImages<Input: CompressionInput>(
+    _ plan: Plan, input: Input, scan: InputScan, options: CompressionOptions,
     progress: ((Int, Int) -> Void)?, sink: @escaping ([UInt8]) throws -> Void
   ) throws -> [ChunkRecord] {
     let images = plan.images
     let header = ContainerHeader(
-      modelName: plan.model.name, modelHash: plan.model.identity, formatTag: plan.layout.format.rawValue,
+      modelName: plan.model.name, modelHash: plan.model.identity, formatTag: images.format.rawValue,
       itemCount: UInt64(images.count), height: UInt32(images.height), width: UInt32(images.width),
-      channels: UInt32(images.channels), sideBytes: SideBytes(transform: plan.transform, layout: plan.layout).encoded(),
-      originalSize: UInt64(input.count))
+      channels: UInt32(images.channels), sideBytes: SideBytes(transform: plan.transform, layout: images.layout).encoded(),
+      originalSize: scan.originalSize)
     var writer = try ContainerWriter(header: header, sink: sink)
-    let pixelsPerImage = images.height * images.width * images.channels
+    let pixelsPerImage = images.pixelsPerImage
     let threads = max(1, options.threadCount)
-    let perChunk = max(1, options.chunkImageCount
-      ?? min(Self.defaultChunk(images.count, threads: threads), CompressionOptions.maxDefaultChunkImages))
-    let chunkCount = (images.count + perChunk - 1) / perChunk
+    let perChunk = max(1, options.chunkImageCount ?? Self.defaultChunk(images.count))
+    let chunkCount = images.count == 0 ? 0 : (images.count - 1) / perChunk + 1
     let coder = ChunkCoder(model: plan.model.vae)
+    // IDX and NPY pixels are read again (the second pass); a PGM file's were kept.
+    let reader: PlainReader<Input>? = images.keptPixels == nil ? try PlainReader(input, gzipHeaderSize: scan.gzipHeaderSize) : nil
+    if let reader {
+      let prefix = images.layout.prefixes.first ?? []
+      guard try reader.read(prefix.count) == prefix else {
+        throw BitsBackError.inputChanged(firstSize: scan.originalSize, secondSize: nil)
+      }
+    }
     var records: [ChunkRecord] = []
     var done = 0
-    // Chunks in groups of `threads`: coded at once, written in order; memory stays bounded.
+    // Chunks in groups of `threads`: read, coded at once, written in order; memory stays bounded.
     for groupStart in stride(from: 0, to: chunkCount, by: threads) {
       let group = groupStart..<min(groupStart + threads, chunkCount)
+      let firstImage = group.lowerBound * perChunk
+      let imageCount = min(group.count * perChunk, images.count - firstImage)
+      let pixels: [UInt8]
+      if let reader {
+        pixels = try reader.read(imageCount * pixelsPerImage)
+        guard pixels.count == imageCount * pixelsPerImage else {
+          throw BitsBackError.inputChanged(firstSize: scan.originalSize, secondSize: nil)
+        }
+      } else {
+        pixels = Array(images.keptPixels![(firstImage * pixelsPerImage)..<((firstImage + imageCount) * pixelsPerImage)])
+      }
       var results = [(ChunkRecord, [UInt8])?](repeating: nil, count: group.count)
       results.withUnsafeMutableBufferPointer { slots in
         DispatchQueue.concurrentPerform(iterations: group.count) { i in
-          let chunk = group.lowerBound + i
-          let first = chunk * perChunk
-          let count = min(perChunk, images.count - first)
-          let raw = Array(images.pixels[(first * pixelsPerImage)..<((first + count) * pixelsPerImage)])
+          let first = i * perChunk
+          let count = min(perChunk, imageCount - first)
+          let raw = Array(pixels[(first * pixelsPerImage)..<((first + count) * pixelsPerImage)])
           slots[i] = encodeChunk(raw, imageCount: count, coder: coder, transform: plan.transform, options: options)
         }
       }
@@ -218,30 +248,43 @@ public enum Compressor {
         progress?(done, images.count)
       }
     }
-    _ = try writer.finish(originalChecksum: XXH64.hash(input))
+    try reader?.checkUnchanged(size: scan.originalSize, checksum: scan.originalChecksum)
+    _ = try writer.finish(originalChecksum: scan.originalChecksum)
     return records
   }
 
-  /// One chunk per thread for small inputs, so that every core works.
-  static func defaultChunk(_ imageCount: Int, threads: Int) -> Int {
-    (imageCount + threads - 1) / threads
+  /// Images per chunk when the caller names none: the fewest chunks of at most
+  /// `maxDefaultChunkImages` images, all of one size (give or take one image). It depends on
+  /// the image count alone, never on the thread count, so that the same file and options make
+  /// the same container on every machine.
+  public static func defaultChunk(_ imageCount: Int) -> Int {
+    let maximum = CompressionOptions.maxDefaultChunkImages
+    guard imageCount > maximum else { return max(1, imageCount) }
+    let chunks = (imageCount - 1) / maximum + 1
+    return (imageCount - 1) / chunks + 1
   }
 
   /// Codes one chunk with bits-back, or with zstd when that is smaller (or stores it).
   static func encodeChunk(
     _ raw: [UInt8], imageCount: Int, coder: ChunkCoder, transform: PixelTransform, options: CompressionOptions
   ) -> (ChunkRecord, [UInt8]) {
+    let fallback = opaqueChunk(raw, level: 3)
+    func useFallback() -> (ChunkRecord, [UInt8]) {
+      var record = fallback.0
+      record.itemCount = UInt32(imageCount)
+      return (record, fallback.1)
+    }
+    // A bits-back payload smaller than zstd's would expand more than the decompressor allows:
+    // such a chunk (nearly constant data, a gzip bomb) is not worth the model's time.
+    if UInt64(raw.count) >= maxBitsBackExpansion * UInt64(fallback.1.count) { return useFallback() }
     let symbols = transform.forward(raw)
     let message = symbols.withUnsafeBufferPointer {
       coder.encode($0, imageCount: imageCount, laneCount: options.lanes(forImages: imageCount))
     }
     let payload = littleEndianBytes(message.flattened())
     let checksum = XXH64.hash(raw)
-    let fallback = opaqueChunk(raw, level: 3)
     if fallback.1.count <= payload.count || UInt64(raw.count) > maxBitsBackExpansion * UInt64(payload.count) {
-      var record = fallback.0
-      record.itemCount = UInt32(imageCount)
-      return (record, fallback.1)
+      return useFallback()
     }
     let initialBits = 32 * message.floorWordsRead + 64 * message.laneCount
     let record = ChunkRecord(
@@ -255,19 +298,24 @@ public enum Compressor {
   /// The size of the pieces that opaque data is cut into.
   static let opaqueChunkSize = 8 << 20
 
-  static func compressOpaque(
-    _ input: [UInt8], options: CompressionOptions, progress: ((Int, Int) -> Void)?,
+  static func compressOpaque<Input: CompressionInput>(
+    _ input: Input, scan: InputScan, options: CompressionOptions, progress: ((Int, Int) -> Void)?,
     sink: @escaping ([UInt8]) throws -> Void
   ) throws -> [ChunkRecord] {
-    var writer = try ContainerWriter(header: ContainerHeader(originalSize: UInt64(input.count)), sink: sink)
+    var writer = try ContainerWriter(header: ContainerHeader(originalSize: scan.originalSize), sink: sink)
+    let reader = try PlainReader(input, gzipHeaderSize: nil)
     var records: [ChunkRecord] = []
-    for start in stride(from: 0, to: input.count, by: opaqueChunkSize) {
-      let piece = Array(input[start..<min(start + opaqueChunkSize, input.count)])
+    var done: UInt64 = 0
+    while done < scan.originalSize {
+      let piece = try reader.read(Int(min(UInt64(opaqueChunkSize), scan.originalSize - done)))
+      guard !piece.isEmpty else { break }
       let (record, payload) = opaqueChunk(piece, level: options.zstdLevel)
       records.append(try writer.append(record, payload: payload))
-      progress?(start + piece.count, input.count)
+      done += UInt64(piece.count)
+      progress?(Int(clamping: done), Int(clamping: scan.originalSize))
     }
-    _ = try writer.finish(originalChecksum: XXH64.hash(input))
+    try reader.checkUnchanged(size: scan.originalSize, checksum: scan.originalChecksum)
+    _ = try writer.finish(originalChecksum: scan.originalChecksum)
     return records
   }
 
@@ -300,7 +348,7 @@ extension Compressor {
   public static func modelRate(_ input: [UInt8], options: CompressionOptions = CompressionOptions()) throws -> (model: CodingModel, elbo: NegativeELBO)? {
     var notes: [String] = []
     guard let (images, layout) = try DatasetFile.parse(input), images.count > 0,
-      let plan = try choosePlan(images: images, layout: layout, options: options, notes: &notes)
+      let plan = try choosePlan(images: ScannedImages(images, layout: layout), options: options, notes: &notes)
     else { return nil }
     let symbols = plan.transform.forward(images.pixels)
     let elbo = symbols.withUnsafeBufferPointer {

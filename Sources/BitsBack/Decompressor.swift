@@ -4,9 +4,25 @@ import Dispatch
 import Hashing
 import Model
 
+/// What a decompression did, for the command line's summary.
+public struct DecompressionReport: Sendable {
+  /// Bytes of the original file written.
+  public var originalSize: UInt64 = 0
+  /// The model that decoded the bits-back chunks, or nil when none was needed.
+  public var modelName: String?
+  public var imageCount: Int = 0
+  public var chunkCount: Int = 0
+}
+
 /// Decompresses .bba containers back to the original bytes, bit for bit.
 public enum Decompressor {
-  /// Decompresses a container.
+  /// Decompresses a container read from `source`, handing the original file's bytes to
+  /// `write` in order, chunk by chunk: memory stays bounded by a group of `threadCount` chunks,
+  /// whatever the file's size.
+  ///
+  /// The bytes handed out are right only once this returns: the trailer, the footer and the
+  /// original file's checksum are checked at the end, so a caller writes to a temporary file
+  /// and keeps it only then.
   ///
   /// - Parameters:
   ///   - models: models to use besides the built-in ones (found by identity hash).
@@ -14,64 +30,116 @@ public enum Decompressor {
   /// - Throws: `ContainerError` for a damaged or foreign container, `BitsBackError` for a model
   ///   that is not available or data that does not decode, and the IO errors of the file formats.
   public static func decompress(
-    _ input: [UInt8], models: [CodingModel] = [], threadCount: Int = 2,
-    progress: ((_ done: Int, _ total: Int) -> Void)? = nil
-  ) throws -> [UInt8] {
-    var reader = try ContainerReader(source: MemoryByteSource(input))
+    source: some ByteSource, models: [CodingModel] = [], threadCount: Int = 2,
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+    write: @escaping ([UInt8]) throws -> Void
+  ) throws -> DecompressionReport {
+    var reader = try ContainerReader(source: source)
     let header = reader.header
-    var records: [(ChunkRecord, [UInt8])] = []
-    while let chunk = try reader.nextChunk() { records.append(chunk) }
-    let originalChecksum = reader.trailer?.originalChecksum ?? 0
-    try checkSizes(records.map(\.0))
-
-    let output: [UInt8]
+    let threads = max(1, threadCount)
+    var report = DecompressionReport()
     if header.modelName.isEmpty {
-      let total = records.reduce(UInt64(0)) { $0 + $1.0.rawSize }
+      var hasher = XXH64()
+      var total: UInt64 = 0
+      while let (record, payload) = try reader.nextChunk() {
+        try checkSizes([record])
+        guard record.itemCount == 0 else {
+          throw BitsBackError.implausibleSize("chunk \(record.index) claims \(record.itemCount) images in a container of opaque bytes")
+        }
+        let (sum, overflow) = total.addingReportingOverflow(record.rawSize)
+        guard !overflow, sum <= header.originalSize else {
+          throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the chunks hold more")
+        }
+        let raw = try decodeOpaque(record, payload: payload)
+        total = sum
+        hasher.update(raw)
+        try write(raw)
+        report.chunkCount += 1
+        progress?(Int(clamping: total), Int(clamping: header.originalSize))
+      }
       guard total == header.originalSize else {
         throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the chunks hold \(total)")
       }
-      var bytes: [UInt8] = []
-      bytes.reserveCapacity(Int(total))
-      for (record, payload) in records {
-        bytes.append(contentsOf: try decodeOpaque(record, payload: payload))
-        progress?(bytes.count, Int(clamping: header.originalSize))
-      }
-      output = bytes
-    } else {
-      let model = try resolveModel(header, extra: models)
-      try checkImageSizes(header, records.map(\.0), model: model.architecture)
-      let side = try SideBytes(decoding: header.sideBytes)
-      let coder = ChunkCoder(model: model.vae)
-      var pixels: [UInt8] = []
-      var done = 0
-      for groupStart in stride(from: 0, to: records.count, by: max(1, threadCount)) {
-        let group = groupStart..<min(groupStart + max(1, threadCount), records.count)
-        var results = [Result<[UInt8], Error>?](repeating: nil, count: group.count)
-        results.withUnsafeMutableBufferPointer { slots in
-          DispatchQueue.concurrentPerform(iterations: group.count) { i in
-            let (record, payload) = records[group.lowerBound + i]
-            slots[i] = Result { try decodeImages(record, payload: payload, coder: coder, transform: side.transform) }
-          }
-        }
-        for (i, result) in results.enumerated() {
-          pixels.append(contentsOf: try result!.get())
-          done += Int(records[group.lowerBound + i].0.itemCount)
-          progress?(done, Int(clamping: header.itemCount))
-        }
-      }
-      let images = ImageBatch(
-        count: Int(header.itemCount), height: Int(header.height), width: Int(header.width),
-        channels: Int(header.channels), pixels: pixels)
-      guard images.count * images.height * images.width * images.channels == pixels.count else {
-        throw BitsBackError.corruptSideBytes("the chunks hold \(pixels.count) pixels, the header describes \(images.count) images of \(images.height)×\(images.width)×\(images.channels)")
-      }
-      output = try DatasetFile.rebuild(images, layout: side.layout)
+      try checkOriginal(stored: reader.trailer?.originalChecksum ?? 0, computed: hasher.digest())
+      report.originalSize = total
+      return report
     }
-    let computed = XXH64.hash(output)
-    guard computed == originalChecksum else {
-      throw BitsBackError.originalChecksumMismatch(stored: originalChecksum, computed: computed)
+
+    let model = try resolveModel(header, extra: models)
+    let a = model.architecture
+    guard header.height == a.height && header.width == a.width && header.channels == a.channels else {
+      throw BitsBackError.implausibleSize(
+        "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
+    }
+    let side = try SideBytes(decoding: header.sideBytes)
+    let coder = ChunkCoder(model: model.vae)
+    let pixelCount = Int(header.itemCount) * a.pixelCount  // ≤ 2^48: checked by the container
+    let output = try OriginalWriter(layout: side.layout, pixelCount: pixelCount, sink: write)
+    var items: UInt64 = 0
+    var ended = false
+    while !ended {
+      // A group of chunks, each checked before it is decoded, then decoded at once.
+      var group: [(ChunkRecord, [UInt8])] = []
+      while group.count < threads {
+        guard let chunk = try reader.nextChunk() else {
+          ended = true
+          break
+        }
+        let record = chunk.record
+        try checkSizes([record])
+        if record.rawSize != UInt64(record.itemCount) * UInt64(a.pixelCount) {
+          throw BitsBackError.implausibleSize(
+            "chunk \(record.index) holds \(record.itemCount) images of \(a.pixelCount) pixels, but claims \(record.rawSize) bytes")
+        }
+        items += UInt64(record.itemCount)
+        guard items <= header.itemCount else {
+          throw BitsBackError.implausibleSize("the header describes \(header.itemCount) images, the chunks hold more")
+        }
+        group.append(chunk)
+      }
+      var results = [Result<[UInt8], Error>?](repeating: nil, count: group.count)
+      results.withUnsafeMutableBufferPointer { slots in
+        DispatchQueue.concurrentPerform(iterations: group.count) { i in
+          let (record, payload) = group[i]
+          slots[i] = Result { try decodeImages(record, payload: payload, coder: coder, transform: side.transform) }
+        }
+      }
+      for (i, result) in results.enumerated() {
+        try output.write(pixels: try result!.get())
+        report.imageCount += Int(group[i].0.itemCount)
+        report.chunkCount += 1
+        progress?(report.imageCount, Int(clamping: header.itemCount))
+      }
+    }
+    guard items == header.itemCount else {
+      throw BitsBackError.implausibleSize("the header describes \(header.itemCount) images, the chunks hold \(items)")
+    }
+    try output.finish()
+    guard output.size == header.originalSize else {
+      throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the rebuilt file has \(output.size)")
+    }
+    try checkOriginal(stored: reader.trailer?.originalChecksum ?? 0, computed: output.checksum)
+    report.originalSize = output.size
+    report.modelName = model.name
+    return report
+  }
+
+  /// Decompresses a container in memory.
+  public static func decompress(
+    _ input: [UInt8], models: [CodingModel] = [], threadCount: Int = 2,
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+  ) throws -> [UInt8] {
+    var output: [UInt8] = []
+    _ = try decompress(source: MemoryByteSource(input), models: models, threadCount: threadCount, progress: progress) {
+      output.append(contentsOf: $0)
     }
     return output
+  }
+
+  static func checkOriginal(stored: UInt64, computed: UInt64) throws {
+    guard computed == stored else {
+      throw BitsBackError.originalChecksumMismatch(stored: stored, computed: computed)
+    }
   }
 
   /// The model the container names: a given one with the same identity, or the built-in one.
@@ -103,23 +171,6 @@ public enum Decompressor {
         throw BitsBackError.implausibleSize(
           "chunk \(record.index) (\(record.method)) claims \(record.rawSize) bytes from a payload of \(record.payloadSize), more than \(limit) times as many")
       }
-    }
-  }
-
-  /// Checks, before decoding, that the header's image shape is the model's and that the
-  /// chunks' item counts and raw sizes add up to the header's images.
-  static func checkImageSizes(_ header: ContainerHeader, _ records: [ChunkRecord], model a: Architecture) throws {
-    guard header.height == a.height && header.width == a.width && header.channels == a.channels else {
-      throw BitsBackError.implausibleSize(
-        "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
-    }
-    let items = records.reduce(UInt64(0)) { $0 + UInt64($1.itemCount) }
-    guard items == header.itemCount else {
-      throw BitsBackError.implausibleSize("the header describes \(header.itemCount) images, the chunks hold \(items)")
-    }
-    for record in records where record.rawSize != UInt64(record.itemCount) * UInt64(a.pixelCount) {
-      throw BitsBackError.implausibleSize(
-        "chunk \(record.index) holds \(record.itemCount) images of \(a.pixelCount) pixels, but claims \(record.rawSize) bytes")
     }
   }
 

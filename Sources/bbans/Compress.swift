@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitsBack
+import Container
 import Foundation
 
 #if canImport(Glibc)
@@ -41,7 +42,8 @@ struct Compress: ParsableCommand {
       let outputPath = common.output ?? (input == "-" ? "-" : input + ".bba")
       if outputPath == "-" && isatty(1) != 0 { throw CLIError.terminalOutput }
       try OutputFile.checkDistinct(input: input, output: outputPath)
-      let bytes = try readInput(input)
+      // Read twice, never whole (a stream is copied to a temporary file as it is read).
+      var source = try FileInput(path: input)
       var options = CompressionOptions()
       options.threadCount = common.threadCount
       options.chunkImageCount = chunk
@@ -55,17 +57,17 @@ struct Compress: ParsableCommand {
       let output = try OutputFile(path: outputPath, force: common.force)
       do {
         let progress = Progress("compressing")
+        // Standard output cannot be read back: the container is kept to verify it.
         var container: [UInt8] = []
-        let report = try Compressor.compress(bytes, options: options, progress: progress.update) { piece in
-          if verify { container.append(contentsOf: piece) }
+        let keep = verify && output.writtenPath == nil
+        let report = try Compressor.compress(&source, options: options, progress: progress.update) { piece in
+          if keep { container.append(contentsOf: piece) }
           try output.write(piece)
         }
         progress.finish()
         if verify {
-          let back = try Decompressor.decompress(container, models: models, threadCount: common.threadCount)
-          guard back == bytes else {
-            throw CLIError.verificationFailed(outputPath, firstDifference: (0..<min(back.count, bytes.count)).first { back[$0] != bytes[$0] })
-          }
+          let archive: any ByteSource = try output.writtenPath.map { try FileByteSource(path: $0) } ?? MemoryByteSource(container)
+          try verifyArchive(archive, against: source, models: models, outputPath: outputPath)
         }
         try output.commit()
         for text in report.notes { note(text) }
@@ -78,6 +80,36 @@ struct Compress: ParsableCommand {
       }
       if common.remove && input != "-" { try FileManager.default.removeItem(atPath: input) }
     }
+  }
+
+  /// Decompresses the archive just written and compares it, byte by byte, with the input read
+  /// again: both as streams.
+  func verifyArchive(_ archive: some ByteSource, against input: FileInput, models: [CodingModel], outputPath: String) throws {
+    try input.rewind()
+    var offset = 0
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    var difference: Int?
+    _ = try Decompressor.decompress(source: archive, models: models, threadCount: common.threadCount) { piece in
+      var done = 0
+      while done < piece.count && difference == nil {
+        let count = try buffer.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<min($0.count, piece.count - done)])) }
+        if count == 0 {
+          difference = offset + done
+          break
+        }
+        for i in 0..<count where buffer[i] != piece[done + i] {
+          difference = offset + done + i
+          break
+        }
+        done += count
+      }
+      offset += piece.count
+    }
+    if difference == nil {
+      let extra = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+      if extra > 0 { difference = offset }
+    }
+    if let difference { throw CLIError.verificationFailed(outputPath, firstDifference: difference) }
   }
 
   func summary(_ report: CompressionReport) -> String {

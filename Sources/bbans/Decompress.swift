@@ -27,15 +27,16 @@ struct Decompress: ParsableCommand {
         throw CLIError.unknownSuffix(input)
       }
       try OutputFile.checkDistinct(input: input, output: outputPath)
-      let bytes = try readInput(input)
+      let source = try FileByteSource(path: input)
       let models = try model.map { [try ModelRegistry.model(namedOrPath: $0)] } ?? []
       let output = try OutputFile(path: outputPath, force: common.force)
       do {
         let progress = Progress("decompressing")
-        let original = try Decompressor.decompress(
-          bytes, models: models, threadCount: common.threadCount, progress: progress.update)
+        // Chunk by chunk into the temporary file, kept only once the whole file has checked out.
+        _ = try Decompressor.decompress(
+          source: source, models: models, threadCount: common.threadCount, progress: progress.update
+        ) { try output.write($0) }
         progress.finish()
-        try output.write(original)
         try output.commit()
       } catch {
         output.discard()

@@ -12,7 +12,7 @@ struct Info: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let summary = try ContainerReader.inspect(try readInput(file))
+      let summary = try ContainerReader.inspect(source: try FileByteSource(path: file))
       let header = summary.header
       let pixelsPerImage = Int(header.height) * Int(header.width) * Int(header.channels)
       var lines: [String] = []

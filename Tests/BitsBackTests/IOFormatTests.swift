@@ -126,7 +126,7 @@ struct IOFormatTests {
   }
 
   @Test func hostileLayoutBytesThrow() throws {
-    let layout = FileLayout(format: .idx, prefixes: [[1, 2, 3]], suffix: [9], gzip: GzipWrapper(header: [1], level: 6, trailer: [0, 0, 0, 0, 0, 0, 0, 0]))
+    let layout = FileLayout(format: .idx, prefixes: [[1, 2, 3]], suffix: [9], gzip: GzipWrapper(header: [1], encoding: .zlib(level: 6), trailer: [0, 0, 0, 0, 0, 0, 0, 0]))
     let bytes = layout.encoded()
     #expect(try FileLayout(decoding: bytes) == layout)
     for length in 0..<bytes.count {

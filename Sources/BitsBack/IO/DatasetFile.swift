@@ -19,7 +19,7 @@ public enum DatasetFile {
   ///     that breaks its rules throws; without one, it is no image file (nil), and the caller
   ///     keeps its bytes as they are (zstd). `.raw` always gives nil.
   /// - Returns: the images and layout, or nil for bytes of no known image format. For a gzip
-  ///   stream that no zlib level reproduces, the layout's `isReproducible` is false: the images
+  ///   stream that no encoder bbans knows reproduces, the layout's `isReproducible` is false: the images
   ///   are right, but `rebuild` cannot give back the original bytes.
   /// - Complexity: for gzip, up to ten deflate passes, each usually stopped within its first
   ///   block by a differing byte.
@@ -37,8 +37,7 @@ public enum DatasetFile {
     var layout = plainLayout
     var wrapper = unwrapped.wrapper
     if unwrapped.isSingleMember {
-      wrapper.level = try Gzip.matchingLevel(
-        content: unwrapped.content, stream: bytes[unwrapped.deflateRange], xfl: wrapper.header[8])
+      wrapper.encoding = try Gzip.matchingEncoding(content: unwrapped.content, stream: bytes[unwrapped.deflateRange])
     }
     layout.gzip = wrapper
     return (images, layout)
@@ -49,7 +48,7 @@ public enum DatasetFile {
   ///   `IOError.layoutMismatch` when the pixels do not split into the layout's runs.
   public static func rebuild(_ images: ImageBatch, layout: FileLayout) throws -> [UInt8] {
     guard layout.isReproducible else {
-      throw IOError.notReproducible(reason: "no zlib level makes the file's deflate stream")
+      throw IOError.notReproducible(reason: "no encoder bbans knows makes the file's deflate stream")
     }
     let runs = layout.prefixes.count
     var plain: [UInt8] = []
@@ -69,8 +68,8 @@ public enum DatasetFile {
       }
     }
     plain += layout.suffix
-    guard let gzip = layout.gzip, let level = gzip.level else { return plain }
-    return try Gzip.wrap(plain, level: level, header: gzip.header).dropLast(8) + gzip.trailer
+    guard let gzip = layout.gzip, let encoding = gzip.encoding else { return plain }
+    return try gzip.header + Gzip.deflate(plain, encoding: encoding) + gzip.trailer
   }
 
   /// The images of an IDX, NPY or PGM file (gzipped or not) for training: clear errors for

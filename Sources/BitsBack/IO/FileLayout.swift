@@ -24,18 +24,27 @@ public struct FileLayout: Sendable, Equatable {
   }
 
   /// Whether `DatasetFile.rebuild` can give back the original bytes: false for a gzip stream
-  /// that no zlib level reproduces (the compressor then keeps the file's bytes with zstd).
-  public var isReproducible: Bool { gzip.map { $0.level != nil } ?? true }
+  /// that no encoder bbans knows reproduces (only containers written before the compressor checked
+  /// its gzip streams hold such layouts; now such a file goes through zstd).
+  public var isReproducible: Bool { gzip.map { $0.encoding != nil } ?? true }
 
-  /// The version of the encoding below.
-  static let encodingVersion: UInt8 = 1
+  /// The newest version of the encoding below.
+  static let encodingVersion: UInt8 = 2
 
-  /// The layout as side bytes: u8 version (1), u8 format, u32 run count R, R × (u32 length,
+  /// The layout as side bytes: u8 version, u8 format, u32 run count R, R × (u32 length,
   /// bytes), u32 suffix length, bytes, u8 gzip flag (0 or 1), and with the flag: u32 header
-  /// length, header bytes, u8 zlib level (0–9, or 255 for none), 8 trailer bytes. Little-endian.
+  /// length, header bytes, the encoding, 8 trailer bytes. Little-endian. The encoding is, in
+  /// version 1, u8 zlib level (0–9, or 255 for none); in version 2, u8 encoder (0 zlib, 1 GNU
+  /// gzip) and u8 level. A layout whose stream zlib makes is written as version 1, so its bytes
+  /// are those of every earlier bbans.
   public func encoded() -> [UInt8] {
     var writer = LittleEndianWriter()
-    writer.u8(Self.encodingVersion)
+    let version: UInt8
+    switch gzip?.encoding {
+    case .gnu?: version = 2
+    default: version = 1
+    }
+    writer.u8(version)
     writer.u8(format.rawValue)
     writer.u32(UInt32(prefixes.count))
     for prefix in prefixes {
@@ -48,7 +57,13 @@ public struct FileLayout: Sendable, Equatable {
       writer.u8(1)
       writer.u32(UInt32(gzip.header.count))
       writer.raw(gzip.header)
-      writer.u8(gzip.level.map { UInt8($0) } ?? 255)
+      switch gzip.encoding {
+      case .zlib(let level)?: writer.u8(UInt8(level))
+      case nil: writer.u8(255)
+      case .gnu(let level)?:
+        writer.u8(1)
+        writer.u8(UInt8(level))
+      }
       writer.raw(gzip.trailer)
     } else {
       writer.u8(0)
@@ -64,7 +79,7 @@ public struct FileLayout: Sendable, Equatable {
     var cursor = LittleEndianCursor(bytes, what: "file layout")
     do {
       let version = try cursor.u8()
-      guard version == Self.encodingVersion else { throw fail("its version is \(version), not 1") }
+      guard version == 1 || version == 2 else { throw fail("its version is \(version), not 1 or 2") }
       let code = try cursor.u8()
       guard let format = DataFormat(rawValue: code) else { throw fail("format code \(code) is unknown") }
       let runs = Int(try cursor.u32())
@@ -78,9 +93,21 @@ public struct FileLayout: Sendable, Equatable {
       case 0: break
       case 1:
         let header = try cursor.raw(Int(try cursor.u32()))
-        let level = try cursor.u8()
-        guard level <= 9 || level == 255 else { throw fail("zlib level \(level) is not 0 to 9") }
-        gzip = GzipWrapper(header: header, level: level == 255 ? nil : Int(level), trailer: try cursor.raw(8))
+        let encoding: DeflateEncoding?
+        if version == 1 {
+          let level = try cursor.u8()
+          guard level <= 9 || level == 255 else { throw fail("zlib level \(level) is not 0 to 9") }
+          encoding = level == 255 ? nil : .zlib(level: Int(level))
+        } else {
+          let encoder = try cursor.u8()
+          let level = Int(try cursor.u8())
+          switch encoder {
+          case 0 where level <= 9: encoding = .zlib(level: level)
+          case 1 where (1...9).contains(level): encoding = .gnu(level: level)
+          default: throw fail("encoder \(encoder) at level \(level) is not zlib 0 to 9 or GNU gzip 1 to 9")
+          }
+        }
+        gzip = GzipWrapper(header: header, encoding: encoding, trailer: try cursor.raw(8))
       case let flag: throw fail("gzip flag \(flag) is not 0 or 1")
       }
       guard cursor.remaining == 0 else { throw fail("\(cursor.remaining) bytes follow its end") }
@@ -95,15 +122,16 @@ public struct FileLayout: Sendable, Equatable {
 public struct GzipWrapper: Sendable, Equatable {
   /// The member header, verbatim: ID1 ID2 CM FLG MTIME XFL OS and the optional fields.
   public var header: [UInt8]
-  /// The zlib level (raw deflate, window bits 15, memLevel 8, default strategy) whose output is
-  /// exactly the file's deflate stream, or nil when no level gives it.
-  public var level: Int?
+  /// The encoder whose output is exactly the file's deflate stream, or nil when none gives it
+  /// (only in containers written before the compressor checked its gzip streams: now
+  /// such a file goes through zstd).
+  public var encoding: DeflateEncoding?
   /// The 8-byte member trailer: CRC-32 and ISIZE, little-endian.
   public var trailer: [UInt8]
 
-  public init(header: [UInt8], level: Int?, trailer: [UInt8]) {
+  public init(header: [UInt8], encoding: DeflateEncoding?, trailer: [UInt8]) {
     self.header = header
-    self.level = level
+    self.encoding = encoding
     self.trailer = trailer
   }
 }

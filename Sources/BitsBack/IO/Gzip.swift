@@ -1,15 +1,15 @@
 import CZlib
 import Foundation
 
-/// gzip files (RFC 1952) through zlib: take a file apart into its wrapper and content, and find
-/// the zlib level that rebuilds its deflate stream exactly.
+/// gzip files (RFC 1952) in memory: take a file apart into its wrapper and content, and find
+/// the encoder that rebuilds its deflate stream exactly (`DeflateMatcher`; the compressor does
+/// the same while it streams, `GzipScan`).
 ///
 /// A deflate stream is not determined by its content: each compressor (and each level) makes its
-/// own choices. A file is rebuilt byte for byte only when zlib's raw deflate (window bits 15,
-/// memLevel 8, default strategy) at some level makes exactly its stream, which is the case for
-/// files written through zlib (Python's gzip module, zlib's gzwrite) and for small files written
-/// by GNU gzip, but not for large ones written by GNU gzip (MNIST's .gz files among them), whose
-/// blocks end elsewhere.
+/// own choices. A file is rebuilt byte for byte only when one of `DeflateEncoding.all` makes
+/// exactly its stream: zlib's raw deflate (window bits 15, memLevel 8, default strategy) for
+/// files written through zlib (Python's gzip module, zlib's gzwrite), GNU gzip's own deflate for
+/// files written by `gzip` (MNIST's and Fashion-MNIST's .gz files among them).
 package enum Gzip {
   /// The largest content this code inflates: 2^32 bytes.
   static let maxInflatedSize = 1 << 32
@@ -20,7 +20,7 @@ package enum Gzip {
   struct Unwrapped {
     /// The decompressed bytes, all members together.
     var content: [UInt8]
-    /// The first member's header and trailer (level still nil).
+    /// The first member's header and trailer (encoding still nil).
     var wrapper: GzipWrapper
     /// Where the first member's deflate stream lies in the file.
     var deflateRange: Range<Int>
@@ -63,7 +63,7 @@ package enum Gzip {
       }
       if first == nil {
         first = Unwrapped(
-          content: [], wrapper: GzipWrapper(header: Array(bytes[position..<headerEnd]), level: nil, trailer: trailer),
+          content: [], wrapper: GzipWrapper(header: Array(bytes[position..<headerEnd]), encoding: nil, trailer: trailer),
           deflateRange: headerEnd..<end, isSingleMember: true)
       } else {
         first!.isSingleMember = false
@@ -78,23 +78,35 @@ package enum Gzip {
 
   /// The offset where the deflate stream of the member at `start` begins.
   private static func memberHeaderEnd(_ bytes: [UInt8], at start: Int) throws -> Int {
-    guard bytes.count - start >= 10 else { throw fail("the member at offset \(start) has a header shorter than 10 bytes") }
-    guard bytes[start + 2] == 8 else { throw fail("compression method \(bytes[start + 2]) is not deflate (8)") }
-    let flags = bytes[start + 3]
+    guard let size = try memberHeaderSize(Array(bytes[start...])) else {
+      throw fail("the member at offset \(start) has a truncated header")
+    }
+    return start + size
+  }
+
+  /// The size of the member header at the start of `bytes` (ID1 ID2 CM FLG MTIME XFL OS, then
+  /// the optional extra field, file name, comment and header CRC), or nil when `bytes` ends
+  /// before it does.
+  /// - Throws: `IOError.malformed` for a method other than deflate or reserved flags.
+  static func memberHeaderSize(_ bytes: [UInt8]) throws -> Int? {
+    guard bytes.count >= 10 else { return nil }
+    guard bytes[0] == 0x1F && bytes[1] == 0x8B else { throw fail("the member does not start with 1F 8B") }
+    guard bytes[2] == 8 else { throw fail("compression method \(bytes[2]) is not deflate (8)") }
+    let flags = bytes[3]
     guard flags & 0xE0 == 0 else { throw fail("reserved header flags are set (\(flags))") }
-    var position = start + 10
+    var position = 10
     if flags & 0x04 != 0 {  // FEXTRA: u16 length, then data
-      guard bytes.count - position >= 2 else { throw fail("the extra field is truncated") }
+      guard bytes.count - position >= 2 else { return nil }
       let length = Int(bytes[position]) | Int(bytes[position + 1]) << 8
-      guard bytes.count - position - 2 >= length else { throw fail("the extra field is truncated") }
+      guard bytes.count - position - 2 >= length else { return nil }
       position += 2 + length
     }
-    for (flag, name) in [(UInt8(0x08), "file name"), (0x10, "comment")] where flags & flag != 0 {
-      guard let zero = bytes[position...].firstIndex(of: 0) else { throw fail("the \(name) has no terminating zero") }
+    for flag in [UInt8(0x08), 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated
+      guard let zero = bytes[position...].firstIndex(of: 0) else { return nil }
       position = zero + 1
     }
     if flags & 0x02 != 0 {  // FHCRC
-      guard bytes.count - position >= 2 else { throw fail("the header CRC is truncated") }
+      guard bytes.count - position >= 2 else { return nil }
       position += 2
     }
     return position
@@ -157,58 +169,22 @@ package enum Gzip {
     return UInt32(truncatingIfNeeded: crc)
   }
 
-  /// Compresses `input` with zlib's raw deflate at `level`, handing the output to `consume` in
-  /// pieces; stops early, returning false, when `consume` returns false.
-  static func deflateRaw(_ input: [UInt8], level: Int, _ consume: (UnsafeRawBufferPointer) -> Bool) throws -> Bool {
-    precondition((0...9).contains(level), "zlib level \(level) is not 0 to 9")
-    var stream = z_stream()
-    let status = deflateInit2_(
-      &stream, Int32(level), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-    guard status == Z_OK else { throw IOError.codecFailure(library: "zlib", message: "deflateInit2 failed (\(status))") }
-    defer { deflateEnd(&stream) }
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    return try input.withUnsafeBufferPointer { source in
-      var position = 0
-      repeat {
-        let piece = min(source.count - position, pieceSize)
-        stream.next_in = source.baseAddress.map { UnsafeMutablePointer(mutating: $0 + position) }
-        stream.avail_in = UInt32(piece)
-        position += piece
-        let flush = position == source.count ? Z_FINISH : Z_NO_FLUSH
-        repeat {
-          let result = buffer.withUnsafeMutableBufferPointer { out -> Int32 in
-            stream.next_out = out.baseAddress
-            stream.avail_out = UInt32(out.count)
-            return deflate(&stream, flush)
-          }
-          guard result != Z_STREAM_ERROR else { throw IOError.codecFailure(library: "zlib", message: "deflate failed") }
-          let produced = buffer.count - Int(stream.avail_out)
-          let keepGoing = buffer.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
-          if !keepGoing { return false }
-        } while stream.avail_out == 0
-      } while position < source.count
-      return true
-    }
+  /// The encoding of `DeflateEncoding.all` whose raw deflate of `content` is exactly `stream`,
+  /// or nil (in memory; the compressor does the same as it reads).
+  static func matchingEncoding(content: [UInt8], stream: ArraySlice<UInt8>) throws -> DeflateEncoding? {
+    let matcher = try DeflateMatcher()
+    Array(stream).withUnsafeBytes { matcher.addOriginal($0) }
+    try content.withUnsafeBytes { try matcher.addContent($0) }
+    return try matcher.finish()
   }
 
-  /// The zlib level whose raw deflate of `content` is exactly `stream`, or nil. Tries first the
-  /// level the header's XFL byte suggests (2 → 9, 4 → 1, else 6), then the others; each try
-  /// stops at the first byte that differs (usually within the first block).
-  static func matchingLevel(content: [UInt8], stream: ArraySlice<UInt8>, xfl: UInt8) throws -> Int? {
-    let suggested = xfl == 2 ? 9 : xfl == 4 ? 1 : 6
-    for level in [suggested] + (0...9).filter({ $0 != suggested }) {
-      var matched = stream.startIndex
-      let whole = try deflateRaw(content, level: level) { piece in
-        guard stream.endIndex - matched >= piece.count else { return false }
-        let same = stream[matched..<(matched + piece.count)].withUnsafeBytes { expected in
-          memcmp(expected.baseAddress!, piece.baseAddress!, piece.count) == 0
-        }
-        matched += piece.count
-        return same
-      }
-      if whole && matched == stream.endIndex { return level }
-    }
-    return nil
+  /// The raw deflate of `content` by `encoding`.
+  static func deflate(_ content: [UInt8], encoding: DeflateEncoding) throws -> [UInt8] {
+    var output: [UInt8] = []
+    let stream = try encoding.makeStream()
+    try content.withUnsafeBytes { try stream.compress($0) { output.append(contentsOf: $0) } }
+    try stream.finish { output.append(contentsOf: $0) }
+    return output
   }
 
   /// A gzip file of `content`: `header` (default: no name, no time, OS Unix, XFL from the
@@ -216,7 +192,7 @@ package enum Gzip {
   package static func wrap(_ content: [UInt8], level: Int, header: [UInt8]? = nil) throws -> [UInt8] {
     let xfl: UInt8 = level == 9 ? 2 : level == 1 ? 4 : 0
     var output = header ?? [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, xfl, 3]
-    _ = try deflateRaw(content, level: level) { output.append(contentsOf: $0); return true }
+    output += try deflate(content, encoding: .zlib(level: level))
     output += trailer(for: content)
     return output
   }

@@ -19,20 +19,10 @@ enum IDXFile {
   /// - Throws: `IOError` for a wrong type, shape or length.
   static func parse(_ bytes: [UInt8]) throws -> (ImageBatch, FileLayout, rank: Int) {
     func fail(_ reason: String) -> IOError { .malformed(format: "IDX", reason: reason) }
-    guard hasMagic(bytes) else {
-      throw fail("the magic number \(hexBytes(Array(bytes.prefix(4)))) is not 00 00, a type code, 1 to 4 dimensions")
+    guard let dims = try header(bytes) else {
+      throw fail("the file has \(bytes.count) bytes, fewer than its \(bytes.count >= 4 ? 4 + 4 * Int(bytes[3]) : 4)-byte header")
     }
-    guard bytes[2] == 0x08 else {
-      throw IOError.unsupportedElementType(format: "IDX", found: typeNames[bytes[2]] ?? "unknown")
-    }
-    let rank = Int(bytes[3])
-    let headerSize = 4 + 4 * rank
-    guard bytes.count >= headerSize else {
-      throw fail("the file has \(bytes.count) bytes, fewer than its \(headerSize)-byte header")
-    }
-    let dims = (0..<rank).map { d in
-      (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) }
-    }
+    let headerSize = 4 + 4 * dims.count
     let needed = checkedProduct(dims.map(UInt64.init))
     guard let total = needed, total == bytes.count - headerSize else {
       let text = needed.map(String.init) ?? "more than 2^63"
@@ -40,7 +30,24 @@ enum IDXFile {
     }
     let (count, height, width, channels) = try imageShape(dims, format: "IDX")
     let batch = ImageBatch(count: count, height: height, width: width, channels: channels, pixels: Array(bytes[headerSize...]))
-    return (batch, FileLayout(format: .idx, prefixes: [Array(bytes[0..<headerSize])]), rank)
+    return (batch, FileLayout(format: .idx, prefixes: [Array(bytes[0..<headerSize])]), dims.count)
+  }
+
+  /// The dimensions in the header at the start of `bytes`, or nil when `bytes` ends before the
+  /// header does (its size is 4 + 4 × the number of dimensions).
+  /// - Throws: `IOError` for a wrong magic number or a type other than unsigned bytes.
+  static func header(_ bytes: [UInt8]) throws -> [Int]? {
+    func fail(_ reason: String) -> IOError { .malformed(format: "IDX", reason: reason) }
+    guard bytes.count >= 4 else { return nil }
+    guard hasMagic(bytes) else {
+      throw fail("the magic number \(hexBytes(Array(bytes.prefix(4)))) is not 00 00, a type code, 1 to 4 dimensions")
+    }
+    guard bytes[2] == 0x08 else {
+      throw IOError.unsupportedElementType(format: "IDX", found: typeNames[bytes[2]] ?? "unknown")
+    }
+    let rank = Int(bytes[3])
+    guard bytes.count >= 4 + 4 * rank else { return nil }
+    return (0..<rank).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
   }
 }
 

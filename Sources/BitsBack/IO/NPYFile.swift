@@ -13,7 +13,32 @@ enum NPYFile {
   /// - Throws: `IOError` for a wrong version, dtype, order, shape or length.
   static func parse(_ bytes: [UInt8]) throws -> (ImageBatch, FileLayout, rank: Int) {
     func fail(_ reason: String) -> IOError { .malformed(format: "NPY", reason: reason) }
-    guard hasMagic(bytes), bytes.count >= 10 else { throw fail("the file does not start with \\x93NUMPY and its version") }
+    guard let (dataStart, dims) = try header(bytes) else {
+      throw fail("the header is truncated (the file has \(bytes.count) bytes)")
+    }
+    let needed = checkedProduct(dims.map(UInt64.init))
+    guard let total = needed, total == bytes.count - dataStart else {
+      let text = needed.map(String.init) ?? "more than 2^63"
+      throw fail("shape \(dims) needs \(text) bytes of values, but \(bytes.count - dataStart) follow the header")
+    }
+    let (count, height, width, channels) = try imageShape(dims, format: "NPY")
+    let batch = ImageBatch(count: count, height: height, width: width, channels: channels, pixels: Array(bytes[dataStart...]))
+    return (batch, FileLayout(format: .npy, prefixes: [Array(bytes[0..<dataStart])]), dims.count)
+  }
+
+  /// The largest header this code reads (NumPy writes a few hundred bytes).
+  static let maxHeaderSize = 1 << 20
+
+  /// The header at the start of `bytes`: where the values start and the shape, or nil when
+  /// `bytes` ends before the header does.
+  /// - Throws: `IOError` for a wrong magic, version, dtype or order, or a header over 1 MiB.
+  static func header(_ bytes: [UInt8]) throws -> (dataStart: Int, dims: [Int])? {
+    func fail(_ reason: String) -> IOError { .malformed(format: "NPY", reason: reason) }
+    guard bytes.count >= 10 else {
+      guard magic.starts(with: bytes.prefix(6)) else { throw fail("the file does not start with \\x93NUMPY") }
+      return nil
+    }
+    guard hasMagic(bytes) else { throw fail("the file does not start with \\x93NUMPY and its version") }
     let major = bytes[6]
     let lengthSize: Int
     switch major {
@@ -21,12 +46,13 @@ enum NPYFile {
     case 2, 3: lengthSize = 4
     default: throw fail("version \(major).\(bytes[7]) is not 1, 2 or 3")
     }
-    guard bytes.count >= 8 + lengthSize else { throw fail("the header length is truncated") }
+    guard bytes.count >= 8 + lengthSize else { return nil }
     let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-    let dataStart = 8 + lengthSize + headerLength
-    guard bytes.count >= dataStart else {
-      throw fail("the header claims \(headerLength) bytes, but the file has \(bytes.count - 8 - lengthSize) after its length")
+    guard headerLength <= maxHeaderSize else {
+      throw IOError.limitExceeded(field: "NPY header length", value: UInt64(headerLength), limit: UInt64(maxHeaderSize))
     }
+    let dataStart = 8 + lengthSize + headerLength
+    guard bytes.count >= dataStart else { return nil }
     let text = String(decoding: bytes[(8 + lengthSize)..<dataStart], as: UTF8.self)
     var parser = DictParser(text: Array(text.unicodeScalars))
     let dict = try parser.parse()
@@ -39,14 +65,7 @@ enum NPYFile {
     if fortranOrder && dims.filter({ $0 != 1 }).count > 1 {
       throw IOError.unsupportedShape(format: "NPY", reason: "the array is in Fortran order; save it in C order")
     }
-    let needed = checkedProduct(dims.map(UInt64.init))
-    guard let total = needed, total == bytes.count - dataStart else {
-      let text = needed.map(String.init) ?? "more than 2^63"
-      throw fail("shape \(dims) needs \(text) bytes of values, but \(bytes.count - dataStart) follow the header")
-    }
-    let (count, height, width, channels) = try imageShape(dims, format: "NPY")
-    let batch = ImageBatch(count: count, height: height, width: width, channels: channels, pixels: Array(bytes[dataStart...]))
-    return (batch, FileLayout(format: .npy, prefixes: [Array(bytes[0..<dataStart])]), dims.count)
+    return (dataStart, dims)
   }
 
   /// A value of the header dict.
