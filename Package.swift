@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),
     .testTarget(name: "ContainerTests", dependencies: ["Container", "TestSupport"]),
     .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "ANS", "Model", "Container", "TestSupport"]),
-    .testTarget(name: "bbansTests", dependencies: ["bbans", "Model", "TestSupport"]),
+    .testTarget(name: "bbansTests", dependencies: ["bbans", "BitsBack", "Container", "Model", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -20,6 +20,9 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
   /// The input changed while it was compressed (between the pass that learns what it is and
   /// the pass that codes it); nothing is kept.
   case inputChanged(firstSize: UInt64, secondSize: UInt64?)
+  /// A container of an earlier bbans kept a gzip file's pixels without the encoder of its
+  /// deflate stream; this encoder makes it: decompress again with it (the CLI does).
+  case rebuildNeedsEncoding(DeflateEncoding)
 
   public var description: String {
     switch self {
@@ -44,6 +47,8 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
     case let .inputChanged(firstSize, secondSize):
       let sizes = secondSize.map { $0 == firstSize ? "" : " (\(firstSize) bytes, then \($0))" } ?? ""
       return "the input changed while it was being compressed\(sizes); nothing was written"
+    case let .rebuildNeedsEncoding(encoding):
+      return "the original gzip file is rebuilt by \(encoding), not by the encoder its header suggests; decompress again with that one"
     }
   }
 }

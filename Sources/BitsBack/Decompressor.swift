@@ -27,10 +27,15 @@ public enum Decompressor {
   /// - Parameters:
   ///   - models: models to use besides the built-in ones (found by identity hash).
   ///   - threadCount: chunks decoded at once.
+  ///   - gzipEncoding: for a container of an earlier bbans that kept a gzip file's pixels
+  ///     without the encoder that rebuilds its deflate stream, the encoder to use (what
+  ///     `BitsBackError.rebuildNeedsEncoding` names); nil tries the one its header suggests and
+  ///     hashes what the others would make.
   /// - Throws: `ContainerError` for a damaged or foreign container, `BitsBackError` for a model
   ///   that is not available or data that does not decode, and the IO errors of the file formats.
   public static func decompress(
     source: some ByteSource, models: [CodingModel] = [], threadCount: Int = 2,
+    gzipEncoding: DeflateEncoding? = nil,
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
     write: @escaping ([UInt8]) throws -> Void
   ) throws -> DecompressionReport {
@@ -74,7 +79,17 @@ public enum Decompressor {
     let side = try SideBytes(decoding: header.sideBytes)
     let coder = ChunkCoder(model: model.vae)
     let pixelCount = Int(header.itemCount) * a.pixelCount  // ≤ 2^48: checked by the container
-    let output = try OriginalWriter(layout: side.layout, pixelCount: pixelCount, sink: write)
+    var layout = side.layout
+    var alternatives: [DeflateEncoding] = []
+    if let gzip = layout.gzip, gzip.encoding == nil {
+      // Written by a bbans that did not check gzip streams: the file was kept only if one of
+      // today's encoders makes it. The header's XFL byte suggests GNU gzip's level.
+      let xfl = gzip.header.count > 8 ? gzip.header[8] : 0
+      let suggested = DeflateEncoding.gnu(level: xfl == 2 ? 9 : xfl == 4 ? 1 : 6)
+      layout.gzip!.encoding = gzipEncoding ?? suggested
+      if gzipEncoding == nil { alternatives = DeflateEncoding.all.filter { $0 != suggested } }
+    }
+    let output = try OriginalWriter(layout: layout, pixelCount: pixelCount, alternatives: alternatives, sink: write)
     var items: UInt64 = 0
     var ended = false
     while !ended {
@@ -118,7 +133,11 @@ public enum Decompressor {
     guard output.size == header.originalSize else {
       throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the rebuilt file has \(output.size)")
     }
-    try checkOriginal(stored: reader.trailer?.originalChecksum ?? 0, computed: output.checksum)
+    let stored = reader.trailer?.originalChecksum ?? 0
+    if output.checksum != stored, let (encoding, _) = output.alternativeChecksums.first(where: { $0.1 == stored }) {
+      throw BitsBackError.rebuildNeedsEncoding(encoding)
+    }
+    try checkOriginal(stored: stored, computed: output.checksum)
     report.originalSize = output.size
     report.modelName = model.name
     return report
@@ -130,8 +149,15 @@ public enum Decompressor {
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil
   ) throws -> [UInt8] {
     var output: [UInt8] = []
-    _ = try decompress(source: MemoryByteSource(input), models: models, threadCount: threadCount, progress: progress) {
-      output.append(contentsOf: $0)
+    do {
+      _ = try decompress(source: MemoryByteSource(input), models: models, threadCount: threadCount, progress: progress) {
+        output.append(contentsOf: $0)
+      }
+    } catch BitsBackError.rebuildNeedsEncoding(let encoding) {
+      output = []
+      _ = try decompress(
+        source: MemoryByteSource(input), models: models, threadCount: threadCount, gzipEncoding: encoding, progress: progress
+      ) { output.append(contentsOf: $0) }
     }
     return output
   }

@@ -33,9 +33,18 @@ struct Decompress: ParsableCommand {
       do {
         let progress = Progress("decompressing")
         // Chunk by chunk into the temporary file, kept only once the whole file has checked out.
-        _ = try Decompressor.decompress(
-          source: source, models: models, threadCount: common.threadCount, progress: progress.update
-        ) { try output.write($0) }
+        do {
+          _ = try Decompressor.decompress(
+            source: source, models: models, threadCount: common.threadCount, progress: progress.update
+          ) { try output.write($0) }
+        } catch BitsBackError.rebuildNeedsEncoding(let encoding) {
+          // An archive of an earlier bbans whose gzip encoder was not recorded: now known.
+          try output.restart()
+          _ = try Decompressor.decompress(
+            source: try FileByteSource(path: input), models: models, threadCount: common.threadCount,
+            gzipEncoding: encoding, progress: progress.update
+          ) { try output.write($0) }
+        }
         progress.finish()
         try output.commit()
       } catch {

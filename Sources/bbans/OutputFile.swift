@@ -64,6 +64,16 @@ final class OutputFile {
   /// `write` hands each piece to the kernel at once, so what was written can be read there.
   var writtenPath: String? { temporaryPath }
 
+  /// Empties the temporary file, to write it again from the start.
+  func restart() throws {
+    guard temporaryPath != nil else { throw CLIError.cannotWrite(path, reason: "standard output cannot be written again") }
+    do {
+      try handle.truncate(atOffset: 0)
+    } catch {
+      throw CLIError.cannotWrite(path, reason: "\(error.localizedDescription)")
+    }
+  }
+
   /// Flushes and renames the temporary file into place.
   func commit() throws {
     guard let temporary = temporaryPath else { return }

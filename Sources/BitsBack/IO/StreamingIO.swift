@@ -100,6 +100,9 @@ final class OriginalWriter {
   private let sink: ([UInt8]) throws -> Void
   private let deflater: DeflateStream?
   private var hasher = XXH64()
+  /// Other encoders whose output is only hashed, to find the one that rebuilds a gzip stream
+  /// that a container of an earlier bbans recorded without its encoder.
+  private var alternatives: [(encoding: DeflateEncoding, stream: DeflateStream, hasher: XXH64)] = []
   /// Bytes handed to the sink.
   private(set) var size: UInt64 = 0
   /// The pixel bytes of one run (one per prefix), and how many of them have been written.
@@ -107,8 +110,12 @@ final class OriginalWriter {
   private var pixelsWritten = 0
   private var buffer: [UInt8] = []
 
+  /// - Parameter alternatives: encoders to hash beside the layout's (`alternativeChecksums`).
   /// - Throws: `IOError.notReproducible` for a gzip layout with no encoding.
-  init(layout: FileLayout, pixelCount: Int, sink: @escaping ([UInt8]) throws -> Void) throws {
+  init(
+    layout: FileLayout, pixelCount: Int, alternatives: [DeflateEncoding] = [],
+    sink: @escaping ([UInt8]) throws -> Void
+  ) throws {
     self.layout = layout
     self.sink = sink
     if let gzip = layout.gzip {
@@ -116,6 +123,11 @@ final class OriginalWriter {
         throw IOError.notReproducible(reason: "no encoder bbans knows makes the file's deflate stream")
       }
       deflater = try encoding.makeStream()
+      for other in alternatives {
+        var hasher = XXH64()
+        hasher.update(gzip.header)
+        self.alternatives.append((other, try other.makeStream(), hasher))
+      }
     } else {
       deflater = nil
     }
@@ -163,6 +175,10 @@ final class OriginalWriter {
       try deflater.finish { try self.out($0) }
       try flush()
       try emit(layout.gzip!.trailer)
+      for i in alternatives.indices {
+        try alternatives[i].stream.finish { alternatives[i].hasher.update($0) }
+        alternatives[i].hasher.update(layout.gzip!.trailer)
+      }
     } else {
       try flush()
     }
@@ -171,6 +187,9 @@ final class OriginalWriter {
   /// The XXH64 of everything written.
   var checksum: UInt64 { hasher.digest() }
 
+  /// The XXH64 of the file each alternative encoder would have made, after `finish`.
+  var alternativeChecksums: [(DeflateEncoding, UInt64)] { alternatives.map { ($0.encoding, $0.hasher.digest()) } }
+
   private func plain(_ bytes: some Collection<UInt8>) throws {
     guard !bytes.isEmpty else { return }
     guard let deflater else {
@@ -178,7 +197,12 @@ final class OriginalWriter {
       if buffer.count >= 1 << 20 { try flush() }
       return
     }
-    try Array(bytes).withUnsafeBytes { piece in try deflater.compress(piece) { try self.out($0) } }
+    try Array(bytes).withUnsafeBytes { piece in
+      try deflater.compress(piece) { try self.out($0) }
+      for i in alternatives.indices {
+        try alternatives[i].stream.compress(piece) { alternatives[i].hasher.update($0) }
+      }
+    }
   }
 
   private func out(_ bytes: UnsafeRawBufferPointer) throws {
