@@ -25,6 +25,20 @@ import Testing
     #expect(try Zstd.decompress(try frame([]), expectedSize: 0) == [])
   }
 
+  /// The output buffer starts at 1 MiB and doubles: a frame that ends exactly as it fills one
+  /// (an 8 MiB chunk of a large opaque file, say) decodes like any other.
+  @Test func framesThatEndAtTheOutputBuffersSizeDecode() throws {
+    var state: UInt64 = 1
+    let bytes = (0..<((2 << 20) + 1)).map { _ -> UInt8 in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return 97 + UInt8(state >> 60)
+    }
+    for size in [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, 2 << 20, (2 << 20) + 1] {
+      let raw = Array(bytes[..<size])
+      #expect(try Zstd.decompress(try Zstd.compress(raw, level: 1), expectedSize: size) == raw, "\(size) bytes")
+    }
+  }
+
   @Test func bytesAfterTheFrameAreRefused() throws {
     let one = try frame(Self.raw)
     for extra: [UInt8] in [[0], [0x28, 0xB5, 0x2F, 0xFD], Array(repeating: 0, count: 100)] {

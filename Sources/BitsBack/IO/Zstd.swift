@@ -99,6 +99,9 @@ public enum Zstd {
       }
       let progressed = consumed != inputPosition || produced != written
       (inputPosition, written, lastResult) = (consumed, produced, result)
+      // 0: the frame is complete. It must end the loop even when its last byte filled the
+      // buffer: called again, libzstd would wait for a next frame and never answer 0.
+      if result == 0 { break }
       if inputPosition == bytes.count && written < output.count { break }
       if !progressed && written < output.count { break }
     }
