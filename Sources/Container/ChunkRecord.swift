@@ -101,10 +101,26 @@ public struct ChunkRecord: Equatable, Sendable {
     }
   }
 
+  /// Throws when the lane count does not fit the method: only bits-back chunks have lanes
+  /// (shared by writer and reader).
+  func checkLaneCount() throws {
+    if method != .bitsBack && laneCount != 0 {
+      throw ContainerError.unexpectedLaneCount(chunkIndex: index, method: method, laneCount: laneCount)
+    }
+  }
+
+  /// Throws when the chunk claims items in a container whose header names no model, whose
+  /// chunks therefore hold opaque bytes (shared by writer and reader).
+  func checkItemCount(containerNamesModel: Bool) throws {
+    if !containerNamesModel && itemCount != 0 {
+      throw ContainerError.unexpectedItemCount(chunkIndex: index, itemCount: itemCount)
+    }
+  }
+
   /// Parses and checks a record from its 64 bytes (the tag already matched), expecting chunk
   /// number `expectedIndex` at `offset`.
   ///
-  /// Order of checks: checksum, index, method, reserved bytes, limits, stored size.
+  /// Order of checks: checksum, index, method, reserved bytes, limits, stored size, lane count.
   static func decode(_ bytes: [UInt8], expectedIndex: Int, offset: UInt64) throws -> ChunkRecord {
     var cursor = LittleEndianCursor(bytes, position: 4, what: "chunk record")
     var tail = LittleEndianCursor(bytes, position: ContainerFormat.chunkRecordSize - 8, what: "chunk record")
@@ -147,6 +163,7 @@ public struct ChunkRecord: Equatable, Sendable {
       throw ContainerError.malformed(
         "stored chunk \(expectedIndex) has a payload of \(payloadSize) bytes but a raw size of \(rawSize)")
     }
+    try record.checkLaneCount()
     return record
   }
 }

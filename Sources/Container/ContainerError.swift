@@ -26,6 +26,12 @@ public enum ContainerError: Error, Equatable, Sendable, CustomStringConvertible 
   case limitExceeded(field: String, value: UInt64, limit: UInt64)
   /// Where a chunk record or the trailer should start, another tag stands.
   case unexpectedTag(found: [UInt8], offset: UInt64)
+  /// A chunk whose method is not bits-back has a lane count other than 0: only bits-back
+  /// chunks have lanes.
+  case unexpectedLaneCount(chunkIndex: Int, method: ChunkMethod, laneCount: UInt16)
+  /// A chunk of a container that names no model has an item count other than 0: without a
+  /// model the chunks hold opaque bytes, not items.
+  case unexpectedItemCount(chunkIndex: Int, itemCount: UInt32)
   /// The trailer or footer disagrees with the chunks that were read (`field` names what).
   case trailerMismatch(field: String, stored: UInt64, actual: UInt64)
   /// The file breaks a rule of the format that no finer case names; the string says which.
@@ -65,6 +71,12 @@ public enum ContainerError: Error, Equatable, Sendable, CustomStringConvertible 
     case .unexpectedTag(let found, let offset):
       return "At offset \(offset) the container should continue with a chunk record or the "
         + "trailer, but it has the tag \(hex(found))."
+    case .unexpectedLaneCount(let index, let method, let lanes):
+      return "Chunk \(index) is a \(method) chunk with \(lanes) lanes, but only bits-back chunks "
+        + "have lanes (its lane count must be 0)."
+    case .unexpectedItemCount(let index, let items):
+      return "Chunk \(index) claims \(items) items, but the container names no model, so its "
+        + "chunks hold opaque bytes (their item count must be 0)."
     case .trailerMismatch(let field, let stored, let actual):
       return "The container's \(field) is \(stored) in the trailer, but the file gives "
         + "\(actual)."

@@ -102,7 +102,8 @@ public struct ContainerHeader: Equatable, Sendable {
   /// Reads and checks a header from the start of `input`.
   ///
   /// Order of checks: magic, major version, header length against its limits and the input,
-  /// checksum, then each field against its limits and the header's length.
+  /// checksum, then each field against its limits and the header's length, then the extension
+  /// (at most 2^16 bytes, and none in a minor version this reader knows).
   static func decode(from input: inout TrackedSource) throws -> ContainerHeader {
     // The first 16 bytes: magic, version, header length.
     let start = try input.readAvailable(upTo: 16)
@@ -164,7 +165,13 @@ public struct ContainerHeader: Equatable, Sendable {
         field: "side byte count", value: UInt64(sideCount), limit: UInt64(ContainerFormat.maxSideBytes))
     }
     header.sideBytes = try fields.raw(sideCount)
-    // Minor versions up to ours have no extension; later ones may append fields we skip.
+    // Minor versions up to ours have no extension; later ones may append up to 64 KiB of fields
+    // we skip.
+    if fields.remaining > ContainerFormat.maxHeaderExtensionBytes {
+      throw ContainerError.limitExceeded(
+        field: "header extension length", value: UInt64(fields.remaining),
+        limit: UInt64(ContainerFormat.maxHeaderExtensionBytes))
+    }
     if fields.remaining > 0 && version.minor <= ContainerFormat.minorVersion {
       throw ContainerError.malformed(
         "the version \(version) header has \(fields.remaining) bytes after the side bytes")

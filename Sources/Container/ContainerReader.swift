@@ -95,6 +95,7 @@ public struct ContainerReader {
     }
     let rest = try input.read(UInt64(ContainerFormat.chunkRecordSize - 4), section: "record of chunk \(index)")
     let record = try ChunkRecord.decode(tag + rest, expectedIndex: index, offset: start)
+    try record.checkItemCount(containerNamesModel: !header.modelName.isEmpty)
     // After the payload, the file must still hold a trailer with index + 1 entries and the
     // footer. (payloadSize ≤ 2^32 and index < 2^32, so the sum cannot overflow.)
     let tailSize = UInt64(ContainerFormat.trailerFixedSize + ContainerFormat.footerSize)

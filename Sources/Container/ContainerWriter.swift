@@ -20,6 +20,8 @@ public struct ContainerWriter {
   private var table: [ChunkTableEntry] = []
   private var totalRawSize: UInt64 = 0
   private var finished = false
+  /// Whether the header names a model; without one, the chunks hold opaque bytes (no items).
+  private let namesModel: Bool
 
   /// Checks the header against the format's limits and writes it to `sink`.
   /// - Parameter sink: receives the file's bytes in order, in pieces; what it throws, the
@@ -27,6 +29,7 @@ public struct ContainerWriter {
   /// - Throws: `ContainerError.limitExceeded` for a header above the limits, or the sink's error.
   public init(header: ContainerHeader, sink: @escaping ([UInt8]) throws -> Void) throws {
     self.sink = sink
+    namesModel = !header.modelName.isEmpty
     try emit(try header.encoded())
   }
 
@@ -38,7 +41,9 @@ public struct ContainerWriter {
   /// The writer fills in the record's index, offset, payload size and payload checksum.
   /// - Returns: the record as written.
   /// - Throws: `ContainerError.limitExceeded` for a payload or raw size above 2^32 bytes or a
-  ///   chunk past the 2^32 − 1st, or the sink's error.
+  ///   chunk past the 2^32 − 1st, `.unexpectedLaneCount` for lanes on a chunk that is not
+  ///   bits-back, `.unexpectedItemCount` for items in a container that names no model (what a
+  ///   reader would refuse), or the sink's error.
   @discardableResult
   public mutating func append(_ record: ChunkRecord, payload: [UInt8]) throws -> ChunkRecord {
     precondition(!finished, "ContainerWriter.append called after finish")
@@ -55,6 +60,8 @@ public struct ContainerWriter {
     written.payloadSize = UInt64(payload.count)
     written.payloadChecksum = XXH64.hash(payload)
     try written.checkLimits()
+    try written.checkLaneCount()
+    try written.checkItemCount(containerNamesModel: namesModel)
     let (sum, overflow) = totalRawSize.addingReportingOverflow(written.rawSize)
     if overflow {
       throw ContainerError.limitExceeded(field: "total raw size", value: UInt64.max, limit: UInt64.max)

@@ -60,10 +60,14 @@ final class Progress {
 
 /// Options that compress and decompress share.
 struct OutputOptions: ParsableArguments {
-  @Option(name: .shortAndLong, help: "The output file ('-' for standard output).")
+  @Option(
+    name: .shortAndLong,
+    help: "The output file ('-' for standard output); it appears only when complete. A device or FIFO (/dev/null) is written into; a directory is refused.")
   var output: String?
 
-  @Flag(name: .shortAndLong, help: "Overwrite an existing output file.")
+  @Flag(
+    name: .shortAndLong,
+    help: "Replace an existing output file or symbolic link (the link itself, not its target). Without -f nothing is replaced, not even a file that appears during the run.")
   var force = false
 
   @Flag(name: .shortAndLong, help: "Keep the input file (the default; accepted for zstd's habit).")

@@ -17,6 +17,8 @@ private func kind(_ error: any Error) -> String {
   case .unknownMethod: return "unknownMethod"
   case .limitExceeded: return "limitExceeded"
   case .unexpectedTag: return "unexpectedTag"
+  case .unexpectedLaneCount: return "unexpectedLaneCount"
+  case .unexpectedItemCount: return "unexpectedItemCount"
   case .trailerMismatch(let field, _, _): return "trailerMismatch(\(field))"
   case .malformed: return "malformed"
   }
@@ -181,6 +183,81 @@ struct ContainerCorruptionTests {
     var reserved = bytes
     reserved[72 + 9] = 1
     #expect(readError(MemoryByteSource(resealed(reserved, start: 72, end: 136))).map(kind) == "malformed")
+  }
+
+  @Test func aHeaderExtensionOverItsLimitIsRefused() throws {
+    // A later minor version may add up to 2^16 bytes, which a reader skips; one more is refused,
+    // though the header length as a whole is within its limit.
+    let most = [UInt8](repeating: 7, count: 1 << 16)
+    let (header, _, _) = try readContainer(MemoryByteSource(forgedHeader(minor: 1, extra: most) + emptyTail(headerSize: 66 + (1 << 16))))
+    #expect(header.version == ContainerVersion(major: 1, minor: 1))
+    #expect(throws: ContainerError.limitExceeded(field: "header extension length", value: (1 << 16) + 1, limit: 1 << 16)) {
+      _ = try ContainerReader(source: MemoryByteSource(forgedHeader(minor: 1, extra: most + [7])))
+    }
+    #expect(throws: ContainerError.limitExceeded(field: "header extension length", value: 1 << 20, limit: 1 << 16)) {
+      _ = try ContainerReader(source: PipeSource(forgedHeader(minor: 9, extra: [UInt8](repeating: 0, count: 1 << 20)), seed: 5))
+    }
+  }
+
+  /// A container whose header names no model, with one stored and one zstd-method chunk (the
+  /// container does not decode payloads, so any bytes serve).
+  func opaqueContainer() throws -> [UInt8] {
+    let first: [UInt8] = Array(0..<10)
+    return try writeContainer(ContainerHeader(originalSize: 20), [
+      TestChunk(record: ChunkRecord(method: .stored, rawSize: 10, rawChecksum: XXH64.hash(first)), payload: first),
+      TestChunk(record: ChunkRecord(method: .zstd, rawSize: 10, rawChecksum: 3), payload: [1, 2, 3, 4, 5]),
+    ])
+  }
+
+  @Test func laneCountsOnStoredAndZstdChunksAreRefused() throws {
+    // The header has 66 bytes; chunk 0's record starts there, chunk 1's after its 10 bytes.
+    for (index, method, record) in [(0, ChunkMethod.stored, 66), (1, .zstd, 66 + 64 + 10)] {
+      var bytes = try opaqueContainer()
+      poke(&bytes, record + 10, UInt16(3))
+      let damaged = resealed(bytes, start: record, end: record + 64)
+      for error in [readError(MemoryByteSource(damaged)), readError(PipeSource(damaged, seed: 6))] {
+        #expect(error as? ContainerError == .unexpectedLaneCount(chunkIndex: index, method: method, laneCount: 3))
+      }
+    }
+    // In a container with a model too: the stored chunk of the small container.
+    var bytes = try smallContainer()
+    poke(&bytes, 72 + 10, UInt16(1))
+    #expect(throws: ContainerError.unexpectedLaneCount(chunkIndex: 0, method: .stored, laneCount: 1)) {
+      _ = try readContainer(MemoryByteSource(resealed(bytes, start: 72, end: 136)))
+    }
+    #expect(ContainerError.unexpectedLaneCount(chunkIndex: 1, method: .zstd, laneCount: 3).description
+      == "Chunk 1 is a zstd chunk with 3 lanes, but only bits-back chunks have lanes (its lane count must be 0).")
+  }
+
+  @Test func itemCountsInAContainerWithoutAModelAreRefused() throws {
+    for (index, record) in [(0, 66), (1, 66 + 64 + 10)] {
+      var bytes = try opaqueContainer()
+      poke(&bytes, record + 12, UInt32(5))
+      #expect(throws: ContainerError.unexpectedItemCount(chunkIndex: index, itemCount: 5)) {
+        _ = try readContainer(MemoryByteSource(resealed(bytes, start: record, end: record + 64)))
+      }
+    }
+    #expect(ContainerError.unexpectedItemCount(chunkIndex: 0, itemCount: 5).description
+      == "Chunk 0 claims 5 items, but the container names no model, so its chunks hold opaque bytes (their item count must be 0).")
+  }
+
+  @Test func writerRefusesLanesAndItemsThatReadersWouldRefuse() throws {
+    let opaque = ContainerHeader(originalSize: 3)
+    let named = ContainerHeader(modelName: "m", modelHash: 1, itemCount: 1, height: 1, width: 3, channels: 1, originalSize: 3)
+    let payload: [UInt8] = [1, 2, 3]
+    for header in [opaque, named] {
+      var writer = try ContainerWriter(header: header) { _ in }
+      #expect(throws: ContainerError.unexpectedLaneCount(chunkIndex: 0, method: .zstd, laneCount: 2)) {
+        try writer.append(ChunkRecord(method: .zstd, laneCount: 2, rawSize: 3, rawChecksum: 0), payload: payload)
+      }
+    }
+    var writer = try ContainerWriter(header: opaque) { _ in }
+    #expect(throws: ContainerError.unexpectedItemCount(chunkIndex: 0, itemCount: 1)) {
+      try writer.append(ChunkRecord(method: .stored, itemCount: 1, rawSize: 3, rawChecksum: 0), payload: payload)
+    }
+    // With a model, image chunks coded by zstd or stored keep their item count.
+    var images = try ContainerWriter(header: named) { _ in }
+    try images.append(ChunkRecord(method: .stored, itemCount: 1, rawSize: 3, rawChecksum: 0), payload: payload)
   }
 
   @Test func writerRefusesWhatReadersWouldRefuse() {

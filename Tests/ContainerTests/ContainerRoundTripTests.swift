@@ -99,6 +99,7 @@ struct ContainerRoundTripTests {
       .rawChecksumMismatch(chunkIndex: 1, stored: 1, computed: 2), .trailerChecksumMismatch(stored: 1, computed: 2),
       .unknownMethod(code: 9, chunkIndex: 0), .limitExceeded(field: "side byte count", value: 5, limit: 4),
       .unexpectedTag(found: [0, 0, 0, 0], offset: 80), .trailerMismatch(field: "chunk count", stored: 2, actual: 1),
+      .unexpectedLaneCount(chunkIndex: 2, method: .stored, laneCount: 1), .unexpectedItemCount(chunkIndex: 0, itemCount: 9),
       .malformed("a reason"),
     ]
     for error in errors {
