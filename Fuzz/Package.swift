@@ -13,7 +13,7 @@ let bbans = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
 // Each target holds only libFuzzer's entry point, LLVMFuzzerTestOneInput; libFuzzer supplies
 // `main`. A target traps (and libFuzzer reports a crash) only when the library crashes, or when a
 // reader accepts bytes that it cannot give back byte for byte.
-let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM", "FuzzWeights"]
+let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM", "FuzzWeights", "FuzzRoundTrip"]
 
 let package = Package(
   name: "bbans-fuzz",

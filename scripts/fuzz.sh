@@ -2,7 +2,7 @@
 # Builds one fuzz target of Fuzz/ with libFuzzer and runs it for SECONDS seconds.
 #
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#   TARGET: FuzzContainer FuzzChunks FuzzIDX FuzzNPY FuzzPGM FuzzWeights
+#   TARGET: FuzzContainer FuzzChunks FuzzIDX FuzzNPY FuzzPGM FuzzWeights FuzzRoundTrip
 #
 # The corpus grows in fuzz-TARGET/corpus (seeded from testdata/ and small generated files),
 # crashes, leaks, timeouts and out-of-memory inputs land in fuzz-TARGET/artifacts/, and the
@@ -40,6 +40,14 @@ put("seed.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.e
 put("seed.pgm", b"P5\n# seed\n4 4\n255\n" + pixels[:16] + b"P5 4 4 255\n" + pixels[16:32])
 put("seed-binary.idx", bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 4, 4) + bytes(rng.randrange(2) for _ in range(32)))
 PY
+# GNU gzip's own streams (the encoder FuzzRoundTrip checks most), at every level, with and
+# without a stored name, of 4 × 4 images the golden models take.
+if command -v gzip >/dev/null; then
+  for level in 1 2 3 4 5 6 7 8 9; do
+    gzip -$level -n -c "$root/testdata/golden/images-8bit.idx" > "$work/seeds/gnu$level-8bit.idx.gz"
+    gzip -$level -c "$work/seeds/seed.idx" > "$work/seeds/gnu$level-name.idx.gz"
+  done
+fi
 # FuzzChunks reads its input as container fields (see Fuzz/Sources/FuzzChunks): seeds that take
 # each bits-back chunk of the golden containers, with its real record, through the decoder.
 if [ "$target" = FuzzChunks ]; then
