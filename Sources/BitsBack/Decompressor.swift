@@ -130,12 +130,12 @@ public enum Decompressor {
       throw BitsBackError.implausibleSize("the header describes \(header.itemCount) images, the chunks hold \(items)")
     }
     try output.finish()
-    guard output.size == header.originalSize else {
-      throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the rebuilt file has \(output.size)")
-    }
     let stored = reader.trailer?.originalChecksum ?? 0
     if output.checksum != stored, let (encoding, _) = output.alternativeChecksums.first(where: { $0.1 == stored }) {
       throw BitsBackError.rebuildNeedsEncoding(encoding)
+    }
+    guard output.size == header.originalSize else {
+      throw BitsBackError.implausibleSize("the header gives the original \(header.originalSize) bytes, the rebuilt file has \(output.size)")
     }
     try checkOriginal(stored: stored, computed: output.checksum)
     report.originalSize = output.size
