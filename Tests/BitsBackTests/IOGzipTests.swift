@@ -39,7 +39,11 @@ struct IOGzipTests {
     let bytes = [UInt8](fixture)
     let (images, layout) = try #require(try DatasetFile.parse(bytes))
     #expect(images.count == 50 && images.height == 28 && images.width == 28)
-    #expect(layout.gzip?.encoding == .gnu(level: 9))
+    // gzip -9 made it; on these small images, other GNU levels make the same stream.
+    guard case .gnu? = layout.gzip?.encoding else {
+      Issue.record("the stream is matched by \(String(describing: layout.gzip?.encoding)), not by GNU gzip")
+      return
+    }
     #expect(try FileLayout(decoding: layout.encoded()) == layout)
     #expect(try DatasetFile.rebuild(images, layout: layout) == bytes)
   }
