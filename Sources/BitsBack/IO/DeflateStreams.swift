@@ -114,19 +114,23 @@ final class Inflater {
     outputBuffer.deallocate()
   }
 
-  /// Inflates as much of `input` as belongs to the stream, handing out the content in pieces,
-  /// each with the compressed bytes consumed to make it; returns how many bytes of `input` the
-  /// stream took (fewer than all only when it ended).
+  /// Inflates as much of `input` as belongs to the stream, handing out the content in pieces of
+  /// at most 256 KiB, each with the compressed bytes consumed to make it; returns how many bytes
+  /// of `input` the stream took (fewer than all when it ended, or after `maxPieces` pieces: a
+  /// few bytes of deflate can hold a thousand times as many of content).
   /// - Throws: `IOError.malformed` for a damaged stream.
   func inflate(
-    _ input: UnsafeRawBufferPointer,
+    _ input: UnsafeRawBufferPointer, maxPieces: Int = .max,
     output: (_ consumed: UnsafeRawBufferPointer, _ content: UnsafeRawBufferPointer) throws -> Void
   ) throws -> Int {
     guard !ended, input.count > 0 else { return 0 }
     stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
     stream.avail_in = UInt32(input.count)
     var taken = 0
+    var pieces = 0
     while true {
+      if pieces == maxPieces { return taken }
+      pieces += 1
       stream.next_out = outputBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
       stream.avail_out = UInt32(outputBuffer.count)
       let status = CZlib.inflate(&stream, Z_NO_FLUSH)

@@ -69,7 +69,7 @@ final class PlainReader<Input: CompressionInput> {
       pending = []
       pendingStart = 0
       let taken = try raw.withUnsafeBytes { all in
-        try inflater.inflate(UnsafeRawBufferPointer(rebasing: all[rawStart..<rawEnd])) { _, content in
+        try inflater.inflate(UnsafeRawBufferPointer(rebasing: all[rawStart..<rawEnd]), maxPieces: 1) { _, content in
           pending.append(contentsOf: content)
         }
       }
