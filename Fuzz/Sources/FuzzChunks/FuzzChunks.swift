@@ -74,6 +74,10 @@ public func fuzzChunks(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         rawSize: UInt64(fields.u32()), rawChecksum: fields.u64())
       let payload = fields.raw(Int(fields.u16() % 4096))
       if method == .stored { record.rawSize = UInt64(payload.count) }
+      // What the writer (and reader) refuse is not worth an input: lanes on opaque chunks,
+      // items in a container that names no model.
+      if method != .bitsBack { record.laneCount = 0 }
+      if model == nil { record.itemCount = 0 }
       if method == .bitsBack && record.rawSize <= Compressor.maxBitsBackExpansion * UInt64(payload.count) {
         decodedPixels += record.rawSize
       }
