@@ -28,7 +28,7 @@
 /// Feed the input in pieces of any size with `compress(_:output:)`, then call
 /// `finish(output:)`; the bytes handed to `output` are, joined, the deflate stream of
 /// `gzip -level -n -c` on a file holding the same input (10-byte header and 8-byte trailer
-/// left off). Memory stays bounded (about 600 KB): the encoder keeps gzip's 64 KiB window, its
+/// left off). Memory stays bounded (under 500 KB): the encoder keeps gzip's 64 KiB window, its
 /// hash tables, one block of symbols and one block of output, never the whole input.
 ///
 /// Example:

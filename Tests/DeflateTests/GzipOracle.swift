@@ -3,8 +3,8 @@ import Foundation
 
 /// GNU gzip as the oracle: what `gzip -N -n -c FILE` writes, header and trailer cut off.
 ///
-/// The input goes through a temporary file, not a pipe: gzip reads a regular file in full
-/// 32 KiB and 64 KiB pieces, while a pipe may hand it shorter reads, which move its window
+/// The input goes through a temporary file, not a pipe: from a regular file every read of
+/// gzip gets all it asks for, while a pipe may hand it shorter reads, which move its window
 /// refills and with them its output.
 enum GzipOracle {
   static let path = "/usr/bin/gzip"
