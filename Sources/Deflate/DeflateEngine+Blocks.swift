@@ -57,9 +57,9 @@ extension DeflateEngine {
     Self.forEachLengthSymbol(distanceTree) { symbol, _, _ in frequency[symbol] += 1 }
     var unused = 0
     builder.build(&bitLengthTree, optimalBits: &optimalBits, staticBits: &unused)
-    var index = Deflate.bitLengthCodes - 1
+    var index = DeflateFormat.bitLengthCodes - 1
     while index >= 3 {
-      if bitLengthTree.length[Deflate.bitLengthOrder[index]] != 0 { break }
+      if bitLengthTree.length[DeflateFormat.bitLengthOrder[index]] != 0 { break }
       index -= 1
     }
     optimalBits += 3 * (index + 1) + 5 + 5 + 4
@@ -73,7 +73,7 @@ extension DeflateEngine {
     bits.write(UInt32(distanceTree.maxCode + 1 - 1), bits: 5)
     bits.write(UInt32(bitLengthCodes - 4), bits: 4)
     for rank in 0..<bitLengthCodes {
-      bits.write(UInt32(bitLengthTree.length[Deflate.bitLengthOrder[rank]]), bits: 3)
+      bits.write(UInt32(bitLengthTree.length[DeflateFormat.bitLengthOrder[rank]]), bits: 3)
     }
     let code = bitLengthTree.code
     let length = bitLengthTree.length
@@ -115,11 +115,11 @@ extension DeflateEngine {
           emit(current, 0, 0)
           count -= 1
         }
-        emit(Deflate.repeatPrevious, count - 3, 2)
+        emit(DeflateFormat.repeatPrevious, count - 3, 2)
       } else if count <= 10 {
-        emit(Deflate.repeatZeroShort, count - 3, 3)
+        emit(DeflateFormat.repeatZeroShort, count - 3, 3)
       } else {
-        emit(Deflate.repeatZeroLong, count - 11, 7)
+        emit(DeflateFormat.repeatZeroLong, count - 11, 7)
       }
       count = 0
       previous = current
@@ -151,7 +151,7 @@ extension DeflateEngine {
         continue
       }
       let code = Int(tables.lengthCode[lengthIndex])
-      let lengthSymbol = code &+ Deflate.literals &+ 1
+      let lengthSymbol = code &+ DeflateFormat.literals &+ 1
       let lengthBits = Int(literalLength[lengthSymbol])
       let lengthExtra = Int(tables.lengthExtra[code])
       let lengthValue = UInt32(lengthIndex &- Int(tables.lengthBase[code]))
@@ -165,6 +165,6 @@ extension DeflateEngine {
         UInt32(distanceCode[distanceSymbol]) | distanceValue &<< UInt32(distanceBits),
         bits: distanceBits &+ distanceExtra)
     }
-    bits.write(UInt32(literalCode[Deflate.endOfBlock]), bits: Int(literalLength[Deflate.endOfBlock]))
+    bits.write(UInt32(literalCode[DeflateFormat.endOfBlock]), bits: Int(literalLength[DeflateFormat.endOfBlock]))
   }
 }

@@ -70,16 +70,16 @@ extension DeflateEngine {
   @inline(__always)
   static func commonLength(_ scan: UnsafeMutablePointer<UInt8>, _ match: UnsafeMutablePointer<UInt8>) -> Int {
     var index = 3
-    while index < Deflate.maxMatch {
+    while index < DeflateFormat.maxMatch {
       let a = UnsafeRawPointer(scan + index).loadUnaligned(as: UInt64.self)
       let b = UnsafeRawPointer(match + index).loadUnaligned(as: UInt64.self)
       let difference = UInt64(littleEndian: a ^ b)
       if difference != 0 {
-        return min(index &+ difference.trailingZeroBitCount &>> 3, Deflate.maxMatch)
+        return min(index &+ difference.trailingZeroBitCount &>> 3, DeflateFormat.maxMatch)
       }
       index &+= 8
     }
-    return Deflate.maxMatch
+    return DeflateFormat.maxMatch
   }
 
   /// Asks for the next read once the lookahead runs short (`fill_window`): when `strstart`
@@ -134,7 +134,7 @@ extension DeflateEngine {
   /// that stale bytes do not enter the hash of the last strings.
   private mutating func endReached() {
     endOfInput = true
-    (window + strstart + lookahead).update(repeating: 0, count: Deflate.minMatch - 1)
+    (window + strstart + lookahead).update(repeating: 0, count: DeflateFormat.minMatch - 1)
   }
 
   /// Moves the upper half of the window down and every position with it; chain entries that

@@ -61,7 +61,7 @@ extension DeflateEngine {
       if matchLength > lookahead { matchLength = lookahead }
     }
     let flush: Bool
-    if matchLength >= Deflate.minMatch {
+    if matchLength >= DeflateFormat.minMatch {
       flush = tallyMatch(distance: strstart &- matchStart, length: matchLength)
       lookahead &-= matchLength
       if matchLength <= maxLazy {
@@ -99,15 +99,15 @@ extension DeflateEngine {
     let hashHead = insertString(at: strstart)
     prevLength = matchLength
     let prevMatch = matchStart
-    matchLength = Deflate.minMatch - 1
+    matchLength = DeflateFormat.minMatch - 1
     if prevLength < maxLazy && mayMatch(hashHead) {
       matchLength = longestMatch(hashHead)
       if matchLength > lookahead { matchLength = lookahead }
-      if matchLength == Deflate.minMatch && strstart &- matchStart > Self.tooFar {
+      if matchLength == DeflateFormat.minMatch && strstart &- matchStart > Self.tooFar {
         matchLength &-= 1
       }
     }
-    if prevLength >= Deflate.minMatch && matchLength <= prevLength {
+    if prevLength >= DeflateFormat.minMatch && matchLength <= prevLength {
       // The previous match wins; hash the strings inside it (its first two are hashed).
       let flush = tallyMatch(distance: strstart &- 1 &- prevMatch, length: prevLength)
       lookahead &-= prevLength &- 1
@@ -118,7 +118,7 @@ extension DeflateEngine {
         remaining &-= 1
       } while remaining != 0
       matchAvailable = false
-      matchLength = Deflate.minMatch - 1
+      matchLength = DeflateFormat.minMatch - 1
       strstart &+= 1
       if flush {
         flushBlock(isFinal: false)

@@ -16,9 +16,9 @@ struct DeflateEngine {
   static let hashSize = 1 << hashBits
   static let hashMask = hashSize - 1
   /// `H_SHIFT`: after three bytes the oldest has left the 15-bit hash.
-  static let hashShift = (hashBits + Deflate.minMatch - 1) / Deflate.minMatch
+  static let hashShift = (hashBits + DeflateFormat.minMatch - 1) / DeflateFormat.minMatch
   /// `MIN_LOOKAHEAD`: a match needs 258 bytes ahead, plus 3 to hash the string after it.
-  static let minLookahead = Deflate.maxMatch + Deflate.minMatch + 1
+  static let minLookahead = DeflateFormat.maxMatch + DeflateFormat.minMatch + 1
   /// `MAX_DIST`: matches reach back at most this far, so that the lookahead fits.
   static let maxDistance = windowHalf - minLookahead
   /// `TOO_FAR`: levels 4–9 drop a match of length 3 that reaches back further than this.
@@ -68,9 +68,9 @@ struct DeflateEngine {
   /// Where the last longer match that `longestMatch` found begins (`match_start`).
   var matchStart = 0
   /// Length of the match at the previous position (`prev_length`); matches must beat it.
-  var prevLength = Deflate.minMatch - 1
+  var prevLength = DeflateFormat.minMatch - 1
   /// Length of the current match (the local `match_length` of gzip's loops).
-  var matchLength = Deflate.minMatch - 1
+  var matchLength = DeflateFormat.minMatch - 1
   /// Levels 4–9: the previous position is still undecided (`match_available`).
   var matchAvailable = false
   /// The input has ended and the window holds all of it (`eofile`).
@@ -125,14 +125,14 @@ struct DeflateEngine {
     tables = CodeTables()
     symbols = .allocate(capacity: Self.symbolBufferSize)
     literalTree = HuffmanTree(
-      elements: Deflate.literalLengthCodes, maxLength: Deflate.maxBits, extraBits: Deflate.lengthExtraBits,
-      extraBase: Deflate.literals + 1, staticLengths: tables.staticLiteralLength)
+      elements: DeflateFormat.literalLengthCodes, maxLength: DeflateFormat.maxBits, extraBits: DeflateFormat.lengthExtraBits,
+      extraBase: DeflateFormat.literals + 1, staticLengths: tables.staticLiteralLength)
     distanceTree = HuffmanTree(
-      elements: Deflate.distanceCodes, maxLength: Deflate.maxBits, extraBits: Deflate.distanceExtraBits,
+      elements: DeflateFormat.distanceCodes, maxLength: DeflateFormat.maxBits, extraBits: DeflateFormat.distanceExtraBits,
       extraBase: 0, staticLengths: tables.staticDistanceLength)
     bitLengthTree = HuffmanTree(
-      elements: Deflate.bitLengthCodes, maxLength: Deflate.maxBitLengthBits,
-      extraBits: Deflate.bitLengthExtraBits, extraBase: 0, staticLengths: nil)
+      elements: DeflateFormat.bitLengthCodes, maxLength: DeflateFormat.maxBitLengthBits,
+      extraBits: DeflateFormat.bitLengthExtraBits, extraBase: 0, staticLengths: nil)
     builder = HuffmanBuilder()
     bits = BitWriter()
     resetBlock()
@@ -158,7 +158,7 @@ struct DeflateEngine {
     literalTree.resetFrequencies()
     distanceTree.resetFrequencies()
     bitLengthTree.resetFrequencies()
-    literalTree.frequency[Deflate.endOfBlock] = 1
+    literalTree.frequency[DeflateFormat.endOfBlock] = 1
     symbolCount = 0
     matchCount = 0
   }
@@ -174,9 +174,9 @@ struct DeflateEngine {
   /// Records a match of `length` bytes `distance` back; returns whether the block must end here.
   @inline(__always)
   mutating func tallyMatch(distance: Int, length: Int) -> Bool {
-    let lengthIndex = length &- Deflate.minMatch
+    let lengthIndex = length &- DeflateFormat.minMatch
     symbols[symbolCount] = UInt32(truncatingIfNeeded: distance &<< 8 | lengthIndex)
-    literalTree.frequency[Int(tables.lengthCode[lengthIndex]) &+ Deflate.literals &+ 1] &+= 1
+    literalTree.frequency[Int(tables.lengthCode[lengthIndex]) &+ DeflateFormat.literals &+ 1] &+= 1
     distanceTree.frequency[tables.distanceSymbol(distance &- 1)] &+= 1
     matchCount &+= 1
     return tallied()
@@ -190,7 +190,7 @@ struct DeflateEngine {
     symbolCount &+= 1
     if level > 2 && symbolCount & 0xFFF == 0 {
       var outLength = symbolCount * 8
-      for code in 0..<Deflate.distanceCodes {
+      for code in 0..<DeflateFormat.distanceCodes {
         outLength += Int(distanceTree.frequency[code]) * (5 + Int(tables.distanceExtra[code]))
       }
       outLength >>= 3

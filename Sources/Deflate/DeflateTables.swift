@@ -2,7 +2,7 @@
 // plain buffers so that the hot loops index memory without bounds checks or lazy globals.
 
 /// Numbers of the format that every part of the encoder shares.
-enum Deflate {
+enum DeflateFormat {
   /// Literal bytes 0…255 come first in the literal/length alphabet.
   static let literals = 256
   /// The end-of-block symbol of the literal/length alphabet.
@@ -70,51 +70,52 @@ struct CodeTables {
 
   init() {
     lengthCode = .allocate(capacity: 256)
-    lengthBase = .allocate(capacity: Deflate.lengthCodes)
-    lengthExtra = .allocate(capacity: Deflate.lengthCodes)
+    lengthBase = .allocate(capacity: DeflateFormat.lengthCodes)
+    lengthExtra = .allocate(capacity: DeflateFormat.lengthCodes)
     distanceCode = .allocate(capacity: 512)
-    distanceBase = .allocate(capacity: Deflate.distanceCodes)
-    distanceExtra = .allocate(capacity: Deflate.distanceCodes)
+    distanceBase = .allocate(capacity: DeflateFormat.distanceCodes)
+    distanceExtra = .allocate(capacity: DeflateFormat.distanceCodes)
     staticLiteralLength = .allocate(capacity: 288)
     staticLiteralCode = .allocate(capacity: 288)
-    staticDistanceLength = .allocate(capacity: Deflate.distanceCodes)
-    staticDistanceCode = .allocate(capacity: Deflate.distanceCodes)
+    staticDistanceLength = .allocate(capacity: DeflateFormat.distanceCodes)
+    staticDistanceCode = .allocate(capacity: DeflateFormat.distanceCodes)
 
     var length = 0
-    lengthBase.initialize(repeating: 0, count: Deflate.lengthCodes)
-    for code in 0..<Deflate.lengthCodes {
-      lengthExtra[code] = Deflate.lengthExtraBits[code]
+    lengthBase.initialize(repeating: 0, count: DeflateFormat.lengthCodes)
+    for code in 0..<DeflateFormat.lengthCodes {
+      lengthExtra[code] = DeflateFormat.lengthExtraBits[code]
     }
-    for code in 0..<(Deflate.lengthCodes - 1) {
+    for code in 0..<(DeflateFormat.lengthCodes - 1) {
       lengthBase[code] = Int32(length)
-      for _ in 0..<(1 << Int(Deflate.lengthExtraBits[code])) {
+      for _ in 0..<(1 << Int(DeflateFormat.lengthExtraBits[code])) {
         lengthCode[length] = UInt8(code)
         length += 1
       }
     }
     precondition(length == 256, "CodeTables: length table covers \(length) lengths, not 256")
     // Length 258 could be symbol 284 with 5 extra bits of 31, or symbol 285: take the short one.
-    lengthCode[255] = UInt8(Deflate.lengthCodes - 1)
-    lengthBase[Deflate.lengthCodes - 1] = 255
+    lengthCode[255] = UInt8(DeflateFormat.lengthCodes - 1)
+    lengthBase[DeflateFormat.lengthCodes - 1] = 255
 
     var distance = 0
-    for code in 0..<Deflate.distanceCodes {
-      distanceExtra[code] = Deflate.distanceExtraBits[code]
+    for code in 0..<DeflateFormat.distanceCodes {
+      distanceExtra[code] = DeflateFormat.distanceExtraBits[code]
     }
     for code in 0..<16 {
       distanceBase[code] = Int32(distance)
-      for _ in 0..<(1 << Int(Deflate.distanceExtraBits[code])) {
+      for _ in 0..<(1 << Int(DeflateFormat.distanceExtraBits[code])) {
         distanceCode[distance] = UInt8(code)
         distance += 1
       }
     }
     precondition(distance == 256, "CodeTables: short distance table covers \(distance), not 256")
     distance >>= 7
+    // Entries 256 and 257 (distances below 256, by their top bits) are never looked up.
     distanceCode[256] = 0
     distanceCode[257] = 0
-    for code in 16..<Deflate.distanceCodes {
+    for code in 16..<DeflateFormat.distanceCodes {
       distanceBase[code] = Int32(distance << 7)
-      for _ in 0..<(1 << (Int(Deflate.distanceExtraBits[code]) - 7)) {
+      for _ in 0..<(1 << (Int(DeflateFormat.distanceExtraBits[code]) - 7)) {
         distanceCode[256 + distance] = UInt8(code)
         distance += 1
       }
@@ -125,7 +126,7 @@ struct CodeTables {
       staticLiteralLength[symbol] = symbol < 144 ? 8 : symbol < 256 ? 9 : symbol < 280 ? 7 : 8
     }
     canonicalCodes(lengths: staticLiteralLength, count: 288, codes: staticLiteralCode)
-    for symbol in 0..<Deflate.distanceCodes {
+    for symbol in 0..<DeflateFormat.distanceCodes {
       staticDistanceLength[symbol] = 5
       staticDistanceCode[symbol] = reverseBits(UInt16(symbol), count: 5)
     }
@@ -169,12 +170,12 @@ func reverseBits(_ value: UInt16, count: Int) -> UInt16 {
 /// bit-reversed for sending. The lengths fix the code completely; this is what lets a decoder
 /// rebuild it from the lengths alone.
 func canonicalCodes(lengths: UnsafePointer<UInt8>, count: Int, codes: UnsafeMutablePointer<UInt16>) {
-  var lengthCount = [Int](repeating: 0, count: Deflate.maxBits + 1)
+  var lengthCount = [Int](repeating: 0, count: DeflateFormat.maxBits + 1)
   for symbol in 0..<count { lengthCount[Int(lengths[symbol])] += 1 }
   lengthCount[0] = 0
-  var nextCode = [Int](repeating: 0, count: Deflate.maxBits + 1)
+  var nextCode = [Int](repeating: 0, count: DeflateFormat.maxBits + 1)
   var code = 0
-  for bits in 1...Deflate.maxBits {
+  for bits in 1...DeflateFormat.maxBits {
     code = (code + lengthCount[bits - 1]) << 1
     nextCode[bits] = code
   }

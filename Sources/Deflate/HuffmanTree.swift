@@ -66,7 +66,7 @@ struct HuffmanTree {
 struct HuffmanBuilder {
   /// gzip's `HEAP_SIZE` (2 · 286 + 1), used for every tree: the sorted nodes fill the heap
   /// array from its top end, whatever the tree.
-  static let heapSize = 2 * Deflate.literalLengthCodes + 1
+  static let heapSize = 2 * DeflateFormat.literalLengthCodes + 1
 
   let heap: UnsafeMutablePointer<Int>
   let depth: UnsafeMutablePointer<UInt8>
@@ -79,8 +79,8 @@ struct HuffmanBuilder {
     heap.initialize(repeating: 0, count: Self.heapSize)
     depth = .allocate(capacity: Self.heapSize)
     depth.initialize(repeating: 0, count: Self.heapSize)
-    lengthCount = .allocate(capacity: Deflate.maxBits + 1)
-    lengthCount.initialize(repeating: 0, count: Deflate.maxBits + 1)
+    lengthCount = .allocate(capacity: DeflateFormat.maxBits + 1)
+    lengthCount.initialize(repeating: 0, count: DeflateFormat.maxBits + 1)
   }
 
   func deallocate() {
@@ -190,7 +190,7 @@ struct HuffmanBuilder {
   private mutating func assignLengths(_ tree: inout HuffmanTree, optimalBits: inout Int, staticBits: inout Int) {
     let maxLength = tree.maxLength
     let maxCode = tree.maxCode
-    for bits in 0...Deflate.maxBits { lengthCount[bits] = 0 }
+    for bits in 0...DeflateFormat.maxBits { lengthCount[bits] = 0 }
     var overflow = 0
     tree.length[heap[heapMax]] = 0
     var h = heapMax + 1
