@@ -117,9 +117,9 @@ struct HuffmanBuilder {
   /// `optimalBits` and, with the static lengths, to `staticBits` (gzip's `build_tree`).
   ///
   /// A code needs two symbols at least, so while fewer are used gzip adds one with a count of
-  /// 1: the symbol after the largest used if that is 0 or 1, else symbol 0; and it takes back
-  /// 1 bit from the dynamic cost and the symbol's static length from the static one. That
-  /// quirk is kept, since the costs choose the block type.
+  /// 1: the symbol after the largest used while the largest is below 2, else symbol 0; and it
+  /// takes back 1 bit from the dynamic cost and the symbol's static length from the static one.
+  /// That quirk is kept, since the costs choose the block type.
   mutating func build(_ tree: inout HuffmanTree, optimalBits: inout Int, staticBits: inout Int) {
     var maxCode = -1
     var node = tree.elements
