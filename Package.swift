@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Module layout: see docs/ and ../shared/DESIGN.md. Dependencies point one way:
-// PortableMath, Hashing, ANS and Container stand alone; Codecs builds on ANS and PortableMath;
-// Model on PortableMath and Hashing; BitsBack on all of them; the CLI on BitsBack.
+// PortableMath, Hashing, Deflate, ANS and Container stand alone; Codecs builds on ANS and
+// PortableMath; Model on PortableMath and Hashing; BitsBack on all of them; the CLI on BitsBack.
 let package = Package(
   name: "bbans",
   platforms: [.macOS(.v13)],
@@ -25,6 +25,8 @@ let package = Package(
   targets: [
     .target(name: "PortableMath"),
     .target(name: "Hashing"),
+    // Raw deflate exactly as GNU gzip writes it, to rebuild .gz files byte for byte.
+    .target(name: "Deflate"),
     .target(name: "ANS"),
     .target(name: "Codecs", dependencies: ["ANS", "PortableMath"]),
     // The dense-layer kernel, in C so that one build holds SSE2, AVX2 and AVX-512 versions.
@@ -51,6 +53,7 @@ let package = Package(
 
     .testTarget(name: "PortableMathTests", dependencies: ["PortableMath"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "DeflateTests", dependencies: ["Deflate"]),
     .testTarget(name: "ANSTests", dependencies: ["ANS", "TestSupport"]),
     .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ANS", "PortableMath", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),
