@@ -33,7 +33,6 @@ let package = Package(
     .target(name: "CDense"),
     .target(name: "Model", dependencies: ["PortableMath", "Hashing", "CDense"]),
     .target(name: "Container", dependencies: ["Hashing"]),
-    .target(name: "Deflate"),
     // The built-in models' weights, compiled in with #embed (see Sources/BuiltinModels).
     .target(name: "BuiltinModels", exclude: ["weights"]),
     .systemLibrary(
