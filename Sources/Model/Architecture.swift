@@ -39,8 +39,10 @@ public enum Likelihood: Equatable, Sendable {
   /// Bounds of the head's clamps (see the type's documentation).
   public static let betaBinomialLogBound: Double = 10
   public static let logisticMinLogScale: Double = -7
-  /// The largest number of mixture components a weights file may declare.
-  public static let maxComponents = 64
+  /// The largest number of mixture components a weights file may declare: the coder's
+  /// mixture (`DiscretizedLogisticMixture.maxComponents` in Codecs, which a test keeps equal to
+  /// this) holds 8, and a model with more could be trained but never used to code.
+  public static let maxComponents = 8
 }
 
 /// The causal-context refinement of the likelihood (PixelVAE's idea in its lightest form;
