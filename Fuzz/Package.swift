@@ -17,6 +17,8 @@ let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM
 // Targets that read the library's `package` declarations (its networks and its chunk coder):
 // compiled with the main package's name, as SwiftPM compiles the main package's own modules.
 let packageTargets: Set = ["FuzzWeightValues"]
+// SwiftPM passes the package's identity as a C99 identifier ("h-weights" → "h_weights").
+let packageName = String(bbans.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
 
 let package = Package(
   name: "bbans-fuzz",
@@ -34,7 +36,9 @@ let package = Package(
         .product(name: "ANS", package: bbans),
       ],
       path: "Sources/\(name)",
-      swiftSettings: [.unsafeFlags(["-parse-as-library"] + (packageTargets.contains(name) ? ["-package-name", bbans] : []))])
+      // SwiftPM's own -package-name (this package's, "fuzz") would come after ours and win.
+      packageAccess: !packageTargets.contains(name),
+      swiftSettings: [.unsafeFlags(["-parse-as-library"] + (packageTargets.contains(name) ? ["-package-name", packageName] : []))])
   },
   swiftLanguageModes: [.v5]
 )

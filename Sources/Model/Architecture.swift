@@ -10,6 +10,10 @@ import Hashing
 /// - `logisticMixture(K)`: raw [logit_0..K−1, μ_0..K−1, ℓ_0..K−1]; π = softmax(logits);
 ///   s_k = exp(max(ℓ_k, −7)); c(x) = x/127.5 − 1, h = 1/255; e⁺ = c + h (+∞ at 255),
 ///   e⁻ = c − h (−∞ at 0); P(x) = Σ_k π_k [σ((e⁺ − μ_k)/s_k) − σ((e⁻ − μ_k)/s_k)].
+///
+/// The coder reads each raw value through `VAE.finite` (NaN → 0, ±∞ → ±Float.greatestFiniteMagnitude)
+/// and caps s_k at Double.greatestFiniteMagnitude, so that any output, even of overflowed
+/// networks, gives a distribution; finite outputs that coded before code the same.
 public enum Likelihood: Equatable, Sendable {
   case bernoulli
   case betaBinomial

@@ -106,3 +106,24 @@ extension CLITests {
     }
   }
 }
+
+extension CLITests {
+  /// Training from weights so large that the networks overflow to NaN: the weights turn NaN,
+  /// and `train` says so in one line instead of writing a file that no reader would load.
+  @Test func trainingThatDivergesWritesNothing() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (model, idx, _) = try fixtures(in: folder)
+    let vae = try VAE(contentsOf: [UInt8](Data(contentsOf: model)))
+    var layers = vae.encoder.layers
+    layers[0].weights = layers[0].weights.indices.map { $0 % 2 == 0 ? Float.greatestFiniteMagnitude : -.greatestFiniteMagnitude }
+    let huge = VAE(architecture: vae.architecture, name: vae.name, summary: vae.summary, figures: vae.figures,
+                   encoder: MLP(layers: layers), decoder: vae.decoder)
+    try Data(huge.serialized()).write(to: folder.appendingPathComponent("huge.bbm"))
+    let result = try run(["train", idx.path, "-o", "new.bbm", "--start-from", "huge.bbm", "--epochs", "1", "--threads", "1"], in: folder)
+    #expect(result.status == 1)
+    #expect(result.stderr.hasPrefix("bbans: error: training diverged in epoch 1: tensor '"), "\(result.stderr)")
+    #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("new.bbm").path))
+  }
+}
