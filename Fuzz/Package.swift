@@ -13,7 +13,12 @@ let bbans = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
 // Each target holds only libFuzzer's entry point, LLVMFuzzerTestOneInput; libFuzzer supplies
 // `main`. A target traps (and libFuzzer reports a crash) only when the library crashes, or when a
 // reader accepts bytes that it cannot give back byte for byte.
-let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM", "FuzzWeights", "FuzzRoundTrip"]
+let fuzzTargets = ["FuzzContainer", "FuzzChunks", "FuzzIDX", "FuzzNPY", "FuzzPGM", "FuzzWeights", "FuzzWeightValues", "FuzzRoundTrip"]
+// Targets that read the library's `package` declarations (its networks and its chunk coder):
+// compiled with the main package's name, as SwiftPM compiles the main package's own modules.
+let packageTargets: Set = ["FuzzWeightValues"]
+// SwiftPM passes the package's identity as a C99 identifier ("h-weights" → "h_weights").
+let packageName = String(bbans.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
 
 let package = Package(
   name: "bbans-fuzz",
@@ -28,9 +33,12 @@ let package = Package(
         .product(name: "BitsBack", package: bbans),
         .product(name: "Container", package: bbans),
         .product(name: "Model", package: bbans),
+        .product(name: "ANS", package: bbans),
       ],
       path: "Sources/\(name)",
-      swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+      // SwiftPM's own -package-name (this package's, "fuzz") would come after ours and win.
+      packageAccess: !packageTargets.contains(name),
+      swiftSettings: [.unsafeFlags(["-parse-as-library"] + (packageTargets.contains(name) ? ["-package-name", packageName] : []))])
   },
   swiftLanguageModes: [.v5]
 )

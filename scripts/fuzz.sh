@@ -2,7 +2,7 @@
 # Builds one fuzz target of Fuzz/ with libFuzzer and runs it for SECONDS seconds.
 #
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-#   TARGET: FuzzContainer FuzzChunks FuzzIDX FuzzNPY FuzzPGM FuzzWeights FuzzRoundTrip
+#   TARGET: FuzzContainer FuzzChunks FuzzIDX FuzzNPY FuzzPGM FuzzWeights FuzzWeightValues FuzzRoundTrip
 #
 # The corpus grows in fuzz-TARGET/corpus (seeded from testdata/ and small generated files),
 # crashes, leaks, timeouts and out-of-memory inputs land in fuzz-TARGET/artifacts/, and the

@@ -1,7 +1,11 @@
+import Model
+
 /// Why a compression or decompression could not be done; each description is one sentence.
 public enum BitsBackError: Error, Equatable, CustomStringConvertible {
   case unknownModel(String, available: [String])
   case unreadableModel(String)
+  /// The weights file at `path` does not load (damaged, or numbers no model may hold).
+  case invalidModelFile(path: String, reason: ModelError)
   /// The container names a model that this build does not have (and none was given).
   case modelUnavailable(name: String, hash: UInt64)
   /// The model given has another identity than the one the container was made with.
@@ -30,6 +34,8 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
       return "there is no built-in model or model file called '\(name)' (built-in: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
     case let .unreadableModel(path):
       return "cannot read the model file \(path)"
+    case let .invalidModelFile(path, reason):
+      return "\(path): \(reason)"
     case let .modelUnavailable(name, hash):
       return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have; pass its weights file with --model"
     case let .modelMismatch(name, expected, found):

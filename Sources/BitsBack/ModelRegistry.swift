@@ -74,8 +74,8 @@ public enum ModelRegistry {
   }
 
   /// A model by built-in name, or else by the path of a weights file.
-  /// - Throws: `BitsBackError.unknownModel` when neither exists, the model file's own error
-  ///   when the file does not load.
+  /// - Throws: `BitsBackError.unknownModel` when neither exists, `.invalidModelFile` (with the
+  ///   reader's `ModelError`) when the file does not load.
   public static func model(namedOrPath reference: String) throws -> CodingModel {
     if let model = builtin(named: reference) { return model }
     guard FileManager.default.fileExists(atPath: reference) else {
@@ -85,7 +85,10 @@ public enum ModelRegistry {
       throw BitsBackError.unreadableModel(reference)
     }
     let bytes = [UInt8](data)
-    let vae = try VAE(contentsOf: bytes)
+    let vae: VAE
+    do { vae = try VAE(contentsOf: bytes) } catch let error as ModelError {
+      throw BitsBackError.invalidModelFile(path: reference, reason: error)
+    }
     let name = URL(fileURLWithPath: reference).deletingPathExtension().lastPathComponent
     return CodingModel(name: name, vae: vae, fileSize: bytes.count)
   }

@@ -10,6 +10,10 @@ import Hashing
 /// - `logisticMixture(K)`: raw [logit_0..K−1, μ_0..K−1, ℓ_0..K−1]; π = softmax(logits);
 ///   s_k = exp(max(ℓ_k, −7)); c(x) = x/127.5 − 1, h = 1/255; e⁺ = c + h (+∞ at 255),
 ///   e⁻ = c − h (−∞ at 0); P(x) = Σ_k π_k [σ((e⁺ − μ_k)/s_k) − σ((e⁻ − μ_k)/s_k)].
+///
+/// The coder reads each raw value through `VAE.finite` (NaN → 0, ±∞ → ±Float.greatestFiniteMagnitude)
+/// and caps s_k at Double.greatestFiniteMagnitude, so that any output, even of overflowed
+/// networks, gives a distribution; finite outputs that coded before code the same.
 public enum Likelihood: Equatable, Sendable {
   case bernoulli
   case betaBinomial
@@ -39,8 +43,10 @@ public enum Likelihood: Equatable, Sendable {
   /// Bounds of the head's clamps (see the type's documentation).
   public static let betaBinomialLogBound: Double = 10
   public static let logisticMinLogScale: Double = -7
-  /// The largest number of mixture components a weights file may declare.
-  public static let maxComponents = 64
+  /// The largest number of mixture components a weights file may declare: the coder's
+  /// mixture (`DiscretizedLogisticMixture.maxComponents` in Codecs, which a test keeps equal to
+  /// this) holds 8, and a model with more could be trained but never used to code.
+  public static let maxComponents = 8
 }
 
 /// The causal-context refinement of the likelihood (PixelVAE's idea in its lightest form;

@@ -96,6 +96,11 @@ extension VAE {
   /// Posterior q(z|x) for `count` images (pixels row-major, count × pixelCount, values 0...255,
   /// or 0/1 for Bernoulli models): means and log standard deviations, each count × latentCount.
   /// log σ is clamped to `VAE.logScaleRange`.
+  ///
+  /// Both are finite whatever the weights (huge ones overflow the encoder to ±∞ or NaN): a NaN
+  /// mean becomes 0 and an infinite one ±`Float.greatestFiniteMagnitude`; a NaN log σ becomes 0
+  /// before the clamp. Finite outputs are untouched, so this changes nothing that coded before
+  /// (docs/MODEL_FORMAT.md, "How the raw outputs become probabilities").
   public func posterior(pixels: UnsafeBufferPointer<UInt8>, count: Int) -> (mean: [Float], logScale: [Float]) {
     precondition(count >= 0, "VAE.posterior: negative count")
     let l = architecture.latentCount
@@ -107,11 +112,19 @@ extension VAE {
     let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
     for i in 0..<count {
       for j in 0..<l {
-        mean[i * l + j] = out[i * 2 * l + j]
-        logScale[i * l + j] = Swift.min(Swift.max(out[i * 2 * l + l + j], lo), hi)
+        mean[i * l + j] = VAE.finite(out[i * 2 * l + j])
+        let rawLogScale = out[i * 2 * l + l + j]
+        logScale[i * l + j] = rawLogScale.isNaN ? 0 : Swift.min(Swift.max(rawLogScale, lo), hi)
       }
     }
     return (mean, logScale)
+  }
+
+  /// A network output made finite: NaN → 0, ±∞ → ±`Float.greatestFiniteMagnitude`, any finite
+  /// value unchanged. The coder reads every raw output through this map (docs/MODEL_FORMAT.md).
+  @inlinable @inline(__always)
+  public static func finite(_ x: Float) -> Float {
+    x.isNaN ? 0 : Swift.min(Swift.max(x, -.greatestFiniteMagnitude), .greatestFiniteMagnitude)
   }
 
   /// The decoder's outputs for `count` latent vectors (count × latentCount Floats, the bucket

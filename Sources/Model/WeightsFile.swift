@@ -18,6 +18,11 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidText(field: String)
   /// Bytes remain between the last tensor and the checksum.
   case trailingBytes(count: Int)
+  /// Element `index` (row-major) of the tensor named `tensor` (`WeightsFile.tensorNames`) is
+  /// NaN or infinite: no network output computed from it would mean anything.
+  case nonFiniteValue(tensor: String, index: Int, value: Float)
+  /// A recorded validation figure (`field`: "reconstruction figure" or "KL figure") is NaN or infinite.
+  case nonFiniteFigure(field: String, value: Double)
 
   public var description: String {
     switch self {
@@ -39,7 +44,18 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
       return "the model file's \(field) is not valid UTF-8"
     case let .trailingBytes(count):
       return "the model file has \(count) unexpected bytes before its checksum"
+    case let .nonFiniteValue(tensor, index, value):
+      return "tensor '\(tensor)' holds \(ModelError.describe(Double(value))) at index \(index)"
+    case let .nonFiniteFigure(field, value):
+      return "the model file's \(field) is \(ModelError.describe(value))"
     }
+  }
+}
+
+extension ModelError {
+  /// "NaN", "+Inf" or "-Inf" (what the cases above carry), or the value itself.
+  static func describe(_ value: Double) -> String {
+    value.isNaN ? "NaN" : value == .infinity ? "+Inf" : value == -.infinity ? "-Inf" : "\(value)"
   }
 }
 
@@ -56,6 +72,32 @@ enum WeightsFile {
       for (n, m) in zip(sizes, sizes.dropFirst()) { shapes.append([n, m]); shapes.append([1, m]) }
     }
     return shapes
+  }
+
+  /// The tensors' names in file order, as errors give them: "encoder.0.weight",
+  /// "encoder.0.bias", …, "decoder.2.weight", …, "context.1.bias" (network, layer from 0, part).
+  static func tensorNames(_ a: Architecture) -> [String] {
+    var names: [String] = []
+    for (network, sizes) in [("encoder", a.encoderSizes), ("decoder", a.decoderSizes), ("context", a.contextSizes)]
+    where !sizes.isEmpty {
+      for layer in 0..<(sizes.count - 1) { names += ["\(network).\(layer).weight", "\(network).\(layer).bias"] }
+    }
+    return names
+  }
+
+  /// The first NaN or infinite value of the tensors (in file order) and figures, as the error
+  /// a reader throws, or nil when every stored number is finite.
+  static func nonFiniteValue(_ a: Architecture, tensors: [[Float]], figures: NegativeELBO) -> ModelError? {
+    for (field, value) in [("reconstruction figure", figures.reconstruction), ("KL figure", figures.kl)] where !value.isFinite {
+      return .nonFiniteFigure(field: field, value: value)
+    }
+    let names = tensorNames(a)
+    for (t, tensor) in tensors.enumerated() {
+      if let index = tensor.firstIndex(where: { !$0.isFinite }) {
+        return .nonFiniteValue(tensor: names[t], index: index, value: tensor[index])
+      }
+    }
+    return nil
   }
 }
 
@@ -144,6 +186,10 @@ extension VAE {
     let stored = try r.u64("checksum")
     let computed = XXH64.hash(bytes[0..<bodyEnd])
     guard stored == computed else { throw ModelError.checksumMismatch(stored: stored, computed: computed) }
+    // Behind a valid checksum, every number must still be finite (docs/MODEL_FORMAT.md, "What a
+    // reader refuses"): a NaN weight would reach the coder's distributions.
+    let figures = NegativeELBO(reconstruction: reconstruction, kl: kl)
+    if let error = WeightsFile.nonFiniteValue(architecture, tensors: tensors, figures: figures) { throw error }
 
     func mlp(_ sizes: [Int], _ first: Int) -> MLP {
       MLP(layers: (0..<(sizes.count - 1)).map { i in
@@ -156,8 +202,15 @@ extension VAE {
     let contextNetwork = architecture.context == nil
       ? nil : mlp(architecture.contextSizes, decoderStart + 2 * (architecture.decoderSizes.count - 1))
     self.init(architecture: architecture, name: name, summary: summary,
-              figures: NegativeELBO(reconstruction: reconstruction, kl: kl), encoder: encoder, decoder: decoder,
+              figures: figures, encoder: encoder, decoder: decoder,
               context: contextNetwork, identity: XXH64.hash(bytes))
+  }
+
+  /// The error a reader of `serialized()` would throw for a NaN or infinite weight or figure,
+  /// or nil when every number is finite (`bbans train` checks this before it writes a file).
+  public var nonFiniteValue: ModelError? {
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? [])
+    return WeightsFile.nonFiniteValue(architecture, tensors: layers.flatMap { [$0.weights, $0.bias] }, figures: figures)
   }
 
   /// The weights file's bytes (docs/MODEL_FORMAT.md).

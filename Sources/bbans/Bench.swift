@@ -30,6 +30,10 @@ struct Bench: ParsableCommand {
   @Flag(name: .long, help: "Also run xz -9e, bzip2 -9 and brotli -q 11 where installed (slow: brotli alone takes longer than the rest).")
   var external = false
 
+  func validate() throws {
+    if let threads { try check("--threads", threads, in: OptionLimits.threads) }
+  }
+
   func run() throws {
     var results: [FileResult] = []
     var failed = false

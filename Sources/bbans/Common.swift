@@ -80,8 +80,8 @@ struct OutputOptions: ParsableArguments {
   var threads: Int?
 
   func validate() throws {
-    if keep && remove { throw ValidationError("-k and --rm contradict each other") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if keep && remove { throw OptionError("-k and --rm contradict each other") }
+    if let threads { try check("--threads", threads, in: OptionLimits.threads) }
   }
 
   var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }

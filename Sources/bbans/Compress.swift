@@ -33,8 +33,8 @@ struct Compress: ParsableCommand {
   @OptionGroup var common: OutputOptions
 
   func validate() throws {
-    if let chunk, chunk < 1 { throw ValidationError("--chunk must be at least 1") }
-    if lanes < 1 || lanes > 4096 { throw ValidationError("--lanes must be in 1...4096") }
+    if let chunk { try check("--chunk", chunk, in: OptionLimits.chunkImages) }
+    try check("--lanes", lanes, in: OptionLimits.lanes)
   }
 
   func run() throws {

@@ -49,18 +49,36 @@ struct Train: ParsableCommand {
   @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
 
   func validate() throws {
-    let positive = [("--components", components), ("--latents", latents), ("--epochs", epochs),
-                    ("--batch-size", batchSize), ("--threads", threads), ("--bucket-bits", bucketBits),
-                    ("--validate-every", validateEvery),
-                    ("--context-features", contextFeatures), ("--context-hidden", contextHidden),
-                    ("--context-neighbours", contextNeighbours)]
-    for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be positive, not \(value)") }
-    if klWarmup < 0 { throw ValidationError("--kl-warmup must not be negative") }
-    if validation < 0 { throw ValidationError("--validation must not be negative") }
-    if !(learningRate > 0) || !(finalLearningRate > 0) || !(weightDecay >= 0) {
-      throw ValidationError("the learning rates must be positive and the weight decay not negative")
+    try check("--components", components, in: 1...Likelihood.maxComponents)
+    try check("--latents", latents, in: 1...4096)
+    try check("--bucket-bits", bucketBits, in: 1...16)
+    try check("--epochs", epochs, in: OptionLimits.epochs)
+    try check("--batch-size", batchSize, in: OptionLimits.batchSize)
+    try check("--threads", threads, in: OptionLimits.threads)
+    try check("--validate-every", validateEvery, in: OptionLimits.epochs)
+    try check("--kl-warmup", klWarmup, in: 0...OptionLimits.epochs.upperBound)
+    try check("--validation", validation, in: OptionLimits.validationImages)
+    try check("--context-features", contextFeatures, in: 1...64)
+    try check("--context-hidden", contextHidden, in: 1...1024)
+    try check("--context-neighbours", contextNeighbours, in: 1...ContextHead.neighbourOrder.count)
+    _ = try Self.widths(hidden, "--hidden")
+    if let decoderHidden { _ = try Self.widths(decoderHidden, "--decoder-hidden") }
+    try check("--learning-rate", learningRate, from: 0, included: false, to: 1, included: true)
+    try check("--final-learning-rate", finalLearningRate, from: 0, included: false, to: 1, included: true)
+    try check("--weight-decay", weightDecay, from: 0, included: true, to: 1, included: true)
+    try check("--average-decay", averageDecay, from: 0, included: true, to: 1, included: false)
+  }
+
+  /// Hidden layer widths from "500,500": each in `OptionLimits.hiddenWidth`, at most
+  /// `OptionLimits.hiddenLayers` of them.
+  static func widths(_ text: String, _ option: String) throws -> [Int] {
+    let sizes = text.split(separator: ",", omittingEmptySubsequences: false)
+      .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    let limits = OptionLimits.hiddenWidth
+    guard !sizes.isEmpty, sizes.count <= OptionLimits.hiddenLayers, sizes.allSatisfy({ $0.map(limits.contains) ?? false }) else {
+      throw OptionError("\(option) must be 1 to \(OptionLimits.hiddenLayers) widths in \(limits.lowerBound)...\(limits.upperBound) separated by commas (got '\(text)')")
     }
-    if !(averageDecay >= 0 && averageDecay < 1) { throw ValidationError("--average-decay must be in [0, 1), not \(averageDecay)") }
+    return sizes.map { $0! }
   }
 
   func run() throws {
@@ -86,21 +104,15 @@ struct Train: ParsableCommand {
     }
     var start: VAE?
     if let startFrom {
-      do { start = try ModelRegistry.model(namedOrPath: startFrom).vae } catch {
+      do { start = try ModelRegistry.model(namedOrPath: startFrom).vae } catch BitsBackError.invalidModelFile(let path, let reason) {
+        throw TrainError("cannot start from \(path): \(reason)")
+      } catch {
         throw TrainError("cannot start from \(startFrom): \(error)")
       }
       head = start!.architecture.likelihood
     }
-    func widths(_ text: String, _ flag: String) throws -> [Int] {
-      let sizes = text.split(separator: ",", omittingEmptySubsequences: false)
-        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-        throw TrainError("\(flag) must be positive widths separated by commas, not '\(text)'")
-      }
-      return sizes.map { $0! }
-    }
-    let hiddenSizes = try widths(hidden, "--hidden")
-    let decoderSizes = try decoderHidden.map { try widths($0, "--decoder-hidden") } ?? hiddenSizes.reversed()
+    let hiddenSizes = try Self.widths(hidden, "--hidden")
+    let decoderSizes = try decoderHidden.map { try Self.widths($0, "--decoder-hidden") } ?? hiddenSizes.reversed()
     var images = try TrainingImages.load(path: data)
     var validationImages: TrainingImages
     if let validationData {
@@ -194,11 +206,15 @@ struct Train: ParsableCommand {
         if best == nil || figures.total < best!.total {
           best = figures
           improved = true
-          model = model.with(figures: figures)
+          // A figure that overflowed is not recorded: a weights file holds only finite numbers.
+          model = model.with(figures: figures.reconstruction.isFinite && figures.kl.isFinite ? figures : unmeasured)
         }
       }
       line += String(format: "  %.1f s + %.1f s", trainTime, Date().timeIntervalSince(epochStart) - trainTime)
       if improved && (validating || validationImages.count == 0) {
+        if let problem = model.nonFiniteValue {
+          throw TrainError("training diverged in epoch \(epoch + 1): \(problem), so it was not written (a lower --learning-rate may help)")
+        }
         try writeAtomically(model.serialized(), to: output)
         line += "  saved"
       }

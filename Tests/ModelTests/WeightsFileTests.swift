@@ -160,9 +160,86 @@ struct WeightsFileTests {
       .truncated(field: "magic", offset: 0, needed: 8, available: 3), .badMagic(found: [1, 2]), .unsupportedVersion(7),
       .unknownLikelihood("x"), .checksumMismatch(stored: 1, computed: 2), .invalidArchitecture("why"),
       .tensorShapeMismatch(index: 1, expected: [2, 3], found: [3, 2]), .invalidText(field: "name"), .trailingBytes(count: 2),
+      .nonFiniteFigure(field: "KL figure", value: .infinity),
     ]
     for error in errors {
       #expect(error.description.contains("model file") && !error.description.contains("Optional("), "\(error)")
     }
+    #expect(ModelError.nonFiniteValue(tensor: "decoder.1.weight", index: 17, value: .nan).description
+      == "tensor 'decoder.1.weight' holds NaN at index 17")
+    #expect(ModelError.nonFiniteValue(tensor: "encoder.0.bias", index: 0, value: -.infinity).description
+      == "tensor 'encoder.0.bias' holds -Inf at index 0")
+  }
+
+  /// `model` with element `index` of tensor `tensor` (file order) set to `value`, serialized:
+  /// its checksum is that of the damaged bytes, so the file gets past the checksum.
+  static func damaged(_ model: VAE, tensor: Int, index: Int, value: Float) -> [UInt8] {
+    var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? [])
+    if tensor % 2 == 0 { layers[tensor / 2].weights[index] = value } else { layers[tensor / 2].bias[index] = value }
+    let e = model.encoder.layers.count, d = model.decoder.layers.count
+    return VAE(architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
+               encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
+               context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)...]))).serialized()
+  }
+
+  /// Every tensor of every head, NaN, +∞ and −∞ at its first, middle and last element: the
+  /// reader names the tensor and the element.
+  @Test(arguments: architectures)
+  func aNonFiniteWeightIsRefusedWithItsTensorAndIndex(_ architecture: Architecture) {
+    let model = VAE(randomWith: architecture, seed: 5)
+    let names = ["encoder", "decoder", "context"].flatMap { network in
+      let count = network == "encoder" ? model.encoder.layers.count
+        : network == "decoder" ? model.decoder.layers.count : model.context?.layers.count ?? 0
+      return (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
+    }
+    let layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? [])
+    #expect(names.count == 2 * layers.count)
+    for (t, name) in names.enumerated() {
+      let size = t % 2 == 0 ? layers[t / 2].weights.count : layers[t / 2].bias.count
+      for index in Set([0, size / 2, size - 1]).sorted() {
+        for value in [Float.nan, .infinity, -.infinity] {
+          guard case let .nonFiniteValue(tensor, at, found)? = readError(Self.damaged(model, tensor: t, index: index, value: value))
+          else {
+            Issue.record("\(name)[\(index)] = \(value) was not refused as non-finite")
+            continue
+          }
+          #expect(tensor == name && at == index && found.bitPattern == value.bitPattern, "\(name)[\(index)] = \(value)")
+        }
+      }
+    }
+  }
+
+  @Test func hugeFiniteWeightsLoad() throws {
+    let model = Self.small
+    for value in [Float(1e30), -.greatestFiniteMagnitude, .leastNonzeroMagnitude] {
+      let loaded = try VAE(contentsOf: Self.damaged(model, tensor: 0, index: 1, value: value))
+      #expect(loaded.encoder.layers[0].weights[1] == value)
+    }
+  }
+
+  @Test func aNonFiniteFigureIsRefused() {
+    let model = Self.small
+    #expect(readError(model.with(figures: NegativeELBO(reconstruction: .nan, kl: 0)).serialized())?.description
+      == "the model file's reconstruction figure is NaN")
+    #expect(readError(model.with(figures: NegativeELBO(reconstruction: 1, kl: -.infinity)).serialized())
+      == .nonFiniteFigure(field: "KL figure", value: -.infinity))
+    #expect(model.with(figures: NegativeELBO(reconstruction: 1, kl: .infinity)).nonFiniteValue
+      == .nonFiniteFigure(field: "KL figure", value: .infinity))
+    #expect(model.nonFiniteValue == nil)
+  }
+
+  /// The coder's mixture holds at most 8 components: a file that declares more is refused
+  /// before its tensors are read.
+  @Test func moreThanEightMixtureComponentsAreRefused() {
+    let eight = Architecture(height: 2, width: 2, encoderHidden: [], decoderHidden: [], latentCount: 1, bucketBits: 4,
+                             likelihood: .logisticMixture(components: 8))
+    #expect(eight.problem == nil)
+    var bytes = VAE(randomWith: eight, seed: 1).serialized()
+    // The component count is the u32 after the head's name and the parameter count.
+    let name = Array("logistic-mixture".utf8)
+    let at = offset(of: name, in: bytes)! + name.count + 4
+    #expect(bytes[at] == 8)
+    bytes[at] = 9
+    #expect(readError(bytes) == .invalidArchitecture("the mixture has 9 components, not in 1...8"))
   }
 }

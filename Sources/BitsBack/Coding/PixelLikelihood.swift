@@ -5,14 +5,20 @@ import PortableMath
 
 /// Turns the decoder network's raw outputs into the codec of each pixel, with the
 /// parametrization fixed by the model format (docs/MODEL_FORMAT.md), in Double with PortableMath.
-struct PixelLikelihood {
+///
+/// The map is total: any raw Float, NaN and ±∞ included (huge weights overflow the networks),
+/// gives a valid codec, the same on the encoder's side and the decoder's. Each raw value is
+/// read through `VAE.finite` (NaN → 0, ±∞ → ±Float.greatestFiniteMagnitude) and a mixture's
+/// scale is capped at Double.greatestFiniteMagnitude; both touch only values that used to trap
+/// in a codec's precondition, so every finite model codes as it did, bit for bit.
+package struct PixelLikelihood {
   /// The precision of every pixel's frequencies.
   static let precisionBits = 24
 
   let likelihood: Likelihood
   let parametersPerPixel: Int
 
-  init(_ architecture: Architecture) {
+  package init(_ architecture: Architecture) {
     likelihood = architecture.likelihood
     parametersPerPixel = architecture.parametersPerPixel
   }
@@ -41,7 +47,7 @@ struct PixelLikelihood {
 
   /// Pushes one pixel with its raw parameters.
   @inline(__always)
-  func push(_ pixel: UInt8, parameters raw: UnsafePointer<Float>, onto message: inout ANSMessage, lane: Int) {
+  package func push(_ pixel: UInt8, parameters raw: UnsafePointer<Float>, onto message: inout ANSMessage, lane: Int) {
     let symbol = Int(pixel)
     switch likelihood {
     case .bernoulli: bernoulli(raw).push(symbol, onto: &message, lane: lane)
@@ -52,7 +58,7 @@ struct PixelLikelihood {
 
   /// Pops one pixel with its raw parameters.
   @inline(__always)
-  func pop(parameters raw: UnsafePointer<Float>, from message: inout ANSMessage, lane: Int) -> UInt8 {
+  package func pop(parameters raw: UnsafePointer<Float>, from message: inout ANSMessage, lane: Int) -> UInt8 {
     let symbol: Int
     switch likelihood {
     case .bernoulli: symbol = bernoulli(raw).pop(from: &message, lane: lane)
@@ -73,50 +79,64 @@ struct PixelLikelihood {
 
   // MARK: - The heads (docs/MODEL_FORMAT.md)
 
-  /// P(x = 1) = σ(ℓ).
+  /// P(x = 1) = σ(ℓ). Already total without `VAE.finite`: σ(±∞) is 1 or 0, which the codec
+  /// clamps, and `Bernoulli` reads a NaN probability as 1/2 = σ(0).
   @inline(__always)
   func bernoulli(_ raw: UnsafePointer<Float>) -> Bernoulli {
     Bernoulli(logit: Double(raw[0]), precisionBits: Self.precisionBits)
   }
 
-  /// α = exp(clamp(a, −10, 10)), β = exp(clamp(b, −10, 10)), n = 255.
+  /// α = exp(clamp(a, −10, 10)), β = exp(clamp(b, −10, 10)), n = 255 (a NaN a or b counts as 0;
+  /// the clamp takes care of ±∞).
   @inline(__always)
   func betaBinomial(_ raw: UnsafePointer<Float>) -> BetaBinomial {
-    let a = min(max(Double(raw[0]), -10), 10), b = min(max(Double(raw[1]), -10), 10)
+    let a = min(max(Double(VAE.finite(raw[0])), -10), 10), b = min(max(Double(VAE.finite(raw[1])), -10), 10)
     return BetaBinomial(n: 255, alpha: Portable.exp(a), beta: Portable.exp(b), precisionBits: Self.precisionBits)
   }
 
-  /// π = softmax(logits), μ_k raw, s_k = exp(max(ℓ_k, −7)); layout [logits, means, log-scales].
+  /// π = softmax(logits), μ_k raw, s_k = min(exp(max(ℓ_k, −7)), Double.greatestFiniteMagnitude);
+  /// layout [logits, means, log-scales], each raw value read through `VAE.finite`.
   /// Up to 4 components are computed side by side: the 4-lane `Portable.exp` gives each lane
   /// the scalar function's bits, and the sums run in index order, so the codec is the same.
   @inline(__always)
   func logisticMixture(_ raw: UnsafePointer<Float>, _ k: Int) -> DiscretizedLogisticMixture {
     var largest = -Double.infinity
-    for j in 0..<k { largest = max(largest, Double(raw[j])) }
+    for j in 0..<k { largest = max(largest, Double(VAE.finite(raw[j]))) }
     var weights = SIMD8<Double>(repeating: 0), means = SIMD8<Double>(repeating: 0)
     var scales = SIMD8<Double>(repeating: 1)
     var total = 0.0
     if k <= 4 {
       // Whole vectors, never one lane at a time (a lane store followed by a vector load stalls).
       let used = SIMD4<Int64>(0, 1, 2, 3) .< Int64(k)
-      let logits = Self.gather(raw, k)
-      let logScales = Self.gather(raw + 2 * k, k)
-      means.lowHalf = Self.gather(raw + k, k)
+      let logits = Self.finite(Self.gather(raw, k))
+      let logScales = Self.finite(Self.gather(raw + 2 * k, k))
+      means.lowHalf = Self.finite(Self.gather(raw + k, k))
       let e = Portable.exp((logits - largest).replacing(with: 0, where: .!used))
       for j in 0..<k { total += e[j] }
       weights.lowHalf = (e / total).replacing(with: 0, where: .!used)
-      scales.lowHalf = Portable.exp(logScales.replacing(with: -7, where: logScales .< -7))
+      let s = Portable.exp(logScales.replacing(with: -7, where: logScales .< -7))
+      scales.lowHalf = s.replacing(with: .greatestFiniteMagnitude, where: s .> .greatestFiniteMagnitude)
     } else {
       for j in 0..<k {
-        weights[j] = Portable.exp(Double(raw[j]) - largest)
+        weights[j] = Portable.exp(Double(VAE.finite(raw[j])) - largest)
         total += weights[j]
-        means[j] = Double(raw[k + j])
-        scales[j] = Portable.exp(max(Double(raw[2 * k + j]), -7))
+        means[j] = Double(VAE.finite(raw[k + j]))
+        scales[j] = min(Portable.exp(max(Double(VAE.finite(raw[2 * k + j])), -7)), .greatestFiniteMagnitude)
       }
       for j in 0..<k { weights[j] /= total }
     }
     return DiscretizedLogisticMixture(
       weights: weights, means: means, scales: scales, componentCount: k, precisionBits: Self.precisionBits)
+  }
+
+  /// `VAE.finite` on each lane of values converted from Float.
+  @inline(__always)
+  static func finite(_ x: SIMD4<Double>) -> SIMD4<Double> {
+    let largest = Double(Float.greatestFiniteMagnitude)
+    var y = x.replacing(with: 0, where: x .!= x)
+    y.replace(with: largest, where: y .> largest)
+    y.replace(with: -largest, where: y .< -largest)
+    return y
   }
 
   /// raw[0..<k] as Doubles in lanes 0..<k (k ≤ 4), 0 in the others; nothing past raw[k − 1] is read.
