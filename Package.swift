@@ -52,7 +52,7 @@ let package = Package(
 
     .testTarget(name: "PortableMathTests", dependencies: ["PortableMath"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-    .testTarget(name: "DeflateTests", dependencies: ["Deflate"]),
+    .testTarget(name: "DeflateTests", dependencies: ["Deflate", "TestSupport"]),
     .testTarget(name: "ANSTests", dependencies: ["ANS", "TestSupport"]),
     .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ANS", "PortableMath", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),

@@ -26,10 +26,17 @@ let package = Package(
   dependencies: [
     .package(path: ".."),
   ],
-  targets: fuzzTargets.map { name in
+  targets: [
+    // What several targets share (the golden models), outside their entry points.
+    .target(
+      name: "FuzzSupport",
+      dependencies: [.product(name: "BitsBack", package: bbans), .product(name: "Model", package: bbans)],
+      path: "Sources/FuzzSupport"),
+  ] + fuzzTargets.map { name in
     .executableTarget(
       name: name,
       dependencies: [
+        "FuzzSupport",
         .product(name: "BitsBack", package: bbans),
         .product(name: "Container", package: bbans),
         .product(name: "Model", package: bbans),

@@ -1,15 +1,4 @@
-/// SplitMix64: a small seeded generator, so that every corpus file is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+import TestSupport
 
 /// One input of the corpus, named for the failure messages.
 struct CorpusCase: CustomStringConvertible, Sendable {
@@ -25,7 +14,7 @@ enum Corpus {
   static func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 
   static func random(_ count: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
   }
 
@@ -35,7 +24,7 @@ enum Corpus {
       "the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "deflate", "window",
       "hash", "chain", "block", "tree", "literal", "distance", "length", "gzip", "bits",
     ].map { Array($0.utf8) }
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(count + 16)
     while bytes.count < count {
@@ -47,7 +36,7 @@ enum Corpus {
 
   /// Bytes uniform in 0..<`alphabet`: matches of 3 and 4 everywhere, and long chains.
   static func noise(_ count: Int, alphabet: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     return (0..<count).map { _ in UInt8(Int.random(in: 0..<alphabet, using: &generator)) }
   }
 
@@ -63,7 +52,7 @@ enum Corpus {
   /// Digit-like images in the manner of MNIST: a black background and two to four thick,
   /// anti-aliased curved strokes (quadratic Bézier curves) near the centre.
   static func digits(images: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     var pixels = [UInt8](repeating: 0, count: images * 28 * 28)
     for image in 0..<images {
       var ink = [Double](repeating: 0, count: 28 * 28)
@@ -91,7 +80,7 @@ enum Corpus {
 
   /// A concatenation of pieces of the kinds above, cut to exactly `count` bytes.
   static func mixture(_ count: Int, seed: UInt64) -> [UInt8] {
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(count)
     while bytes.count < count {

@@ -1,14 +1,7 @@
 import BitsBack
 import Foundation
+import FuzzSupport
 import Model
-
-/// The golden 4 × 4 models (testdata/golden/*.bbm), so that small images reach bits-back.
-let goldenModels: [CodingModel] = {
-  let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/golden")
-  let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-  return files.filter { $0.hasSuffix(".bbm") }.sorted().compactMap { try? ModelRegistry.model(namedOrPath: folder.appendingPathComponent($0).path) }
-}()
 
 /// The invariant: whatever the bytes (a gzip file above all), a container that compress gives
 /// decompresses to exactly them. Each input is compressed with each golden model (when it
