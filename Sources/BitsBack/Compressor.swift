@@ -25,7 +25,9 @@ public struct CompressionOptions: Sendable {
   public func lanes(forImages imageCount: Int) -> Int {
     max(1, min(laneCount, imageCount / Self.minImagesPerLane))
   }
-  /// The zstd level for data no model fits.
+  /// The zstd level of what goes through zstd: data no model fits, and chunks of images that
+  /// zstd codes smaller than bits-back (the choice is made at a fast level, the chunk written
+  /// at this one). 19 by default, as `zstd -19`.
   public var zstdLevel: Int = 19
 
   public static let maxDefaultChunkImages = 8192

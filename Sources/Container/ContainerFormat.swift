@@ -7,6 +7,10 @@
 // before anything is allocated. The container does not know what the payloads mean: BitsBack
 // decides the chunks' methods, the data format tag and the side bytes.
 //
+// A file of one stored or zstd chunk of opaque bytes may instead have the compact form (major
+// version 2, CompactForm): a 46-byte header that holds the chunk's record, then the payload.
+// ContainerReader reads both forms and gives them the same shape.
+//
 // Reading order for a new reader: ContainerFormat (constants and limits), ContainerHeader,
 // ChunkRecord, ContainerTrailer, ContainerWriter, ContainerReader, ContainerError.
 

@@ -3,6 +3,10 @@ import Hashing
 /// Reads a .bba file as a stream: the header at `init`, then one chunk per `nextChunk()`, then
 /// the trailer and footer, which `nextChunk()` checks before it returns nil.
 ///
+/// A compact container (`header.isCompact`) reads the same way: one chunk, whose record comes
+/// from the header, then nil, with a trailer made from the header once the input has been
+/// checked to end after the payload.
+///
 /// Each chunk returned has passed its record and payload checksums, but the file as a whole is
 /// valid only once `nextChunk()` has returned nil (a truncated or damaged end shows only
 /// then): a decompressor writes to a temporary file and keeps it only after that nil, and after
