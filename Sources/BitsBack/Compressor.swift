@@ -25,7 +25,9 @@ public struct CompressionOptions: Sendable {
   public func lanes(forImages imageCount: Int) -> Int {
     max(1, min(laneCount, imageCount / Self.minImagesPerLane))
   }
-  /// The zstd level for data no model fits.
+  /// The zstd level of what goes through zstd: data no model fits, and chunks of images that
+  /// zstd codes smaller than bits-back (the choice is made at a fast level, the chunk written
+  /// at this one). 19 by default, as `zstd -19`.
   public var zstdLevel: Int = 19
 
   public static let maxDefaultChunkImages = 8192
@@ -268,11 +270,18 @@ public enum Compressor {
   static func encodeChunk(
     _ raw: [UInt8], imageCount: Int, coder: ChunkCoder, transform: PixelTransform, options: CompressionOptions
   ) -> (ChunkRecord, [UInt8]) {
-    let fallback = opaqueChunk(raw, level: 3)
+    // The choice is made with a fast level; only a chunk that goes through zstd is compressed
+    // again at the user's level (zstd -19 takes seconds on a large chunk).
+    let fallback = opaqueChunk(raw, level: Self.choiceZstdLevel)
     func useFallback() -> (ChunkRecord, [UInt8]) {
-      var record = fallback.0
+      var (record, payload) = fallback
+      if options.zstdLevel != Self.choiceZstdLevel {
+        let final = opaqueChunk(raw, level: options.zstdLevel)
+        // A higher level is all but always smaller; keep the smaller frame either way.
+        if final.1.count <= payload.count { (record, payload) = final }
+      }
       record.itemCount = UInt32(imageCount)
-      return (record, fallback.1)
+      return (record, payload)
     }
     // A bits-back payload smaller than zstd's would expand more than the decompressor allows:
     // such a chunk (nearly constant data, a gzip bomb) is not worth the model's time.
@@ -293,6 +302,10 @@ public enum Compressor {
     return (record, payload)
   }
 
+  /// The zstd level that the choice between bits-back and zstd is made with, for each chunk
+  /// of images: fast, and within a few percent of level 19 on the data at stake.
+  static let choiceZstdLevel = 3
+
   // MARK: - Opaque bytes
 
   /// The size of the pieces that opaque data is cut into.
@@ -302,8 +315,18 @@ public enum Compressor {
     _ input: Input, scan: InputScan, options: CompressionOptions, progress: ((Int, Int) -> Void)?,
     sink: @escaping ([UInt8]) throws -> Void
   ) throws -> [ChunkRecord] {
-    var writer = try ContainerWriter(header: ContainerHeader(originalSize: scan.originalSize), sink: sink)
     let reader = try PlainReader(input, gzipHeaderSize: nil)
+    if scan.originalSize <= UInt64(opaqueChunkSize) {
+      // One chunk: the compact form (docs/FORMAT.md), whose 46 bytes of header are all the
+      // overhead over the zstd frame. The whole file is in memory, at most one chunk of it.
+      let piece = try reader.read(Int(scan.originalSize))
+      try reader.checkUnchanged(size: scan.originalSize, checksum: scan.originalChecksum)
+      let (record, payload) = opaqueChunk(piece, level: options.zstdLevel)
+      let written = try ContainerWriter.writeCompact(record, payload: payload, sink: sink)
+      progress?(piece.count, Int(clamping: scan.originalSize))
+      return [written]
+    }
+    var writer = try ContainerWriter(header: ContainerHeader(originalSize: scan.originalSize), sink: sink)
     var records: [ChunkRecord] = []
     var done: UInt64 = 0
     while done < scan.originalSize {

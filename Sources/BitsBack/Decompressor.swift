@@ -70,15 +70,35 @@ public enum Decompressor {
       return report
     }
 
-    let model = try resolveModel(header, extra: models)
-    let a = model.architecture
-    guard header.height == a.height && header.width == a.width && header.channels == a.channels else {
-      throw BitsBackError.implausibleSize(
-        "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
+    // The model is resolved only when the first bits-back chunk comes: a container whose
+    // chunks all went through zstd (or were stored) decodes without it, from the header's
+    // shape and side bytes.
+    var model: CodingModel? = nil
+    var coder: ChunkCoder? = nil
+    func resolve() throws -> ChunkCoder {
+      if let coder { return coder }
+      let found = try resolveModel(header, extra: models)
+      let a = found.architecture
+      guard header.height == a.height && header.width == a.width && header.channels == a.channels else {
+        throw BitsBackError.implausibleSize(
+          "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
+      }
+      let made = ChunkCoder(model: found.vae)
+      model = found
+      coder = made
+      return made
     }
     let side = try SideBytes(decoding: header.sideBytes)
-    let coder = ChunkCoder(model: model.vae)
-    let pixelCount = Int(header.itemCount) * a.pixelCount  // ≤ 2^48: checked by the container
+    // The container bounds items × pixels per image by 2^48, but not the pixels of one image
+    // when there are no items: bounded here, before any arithmetic with them.
+    let (hw, o1) = UInt64(header.height).multipliedReportingOverflow(by: UInt64(header.width))
+    let (perImage, o2) = hw.multipliedReportingOverflow(by: UInt64(header.channels))
+    guard !o1 && !o2 && perImage <= ContainerFormat.maxPixelCount else {
+      throw BitsBackError.implausibleSize(
+        "the header describes images of \(header.height)×\(header.width)×\(header.channels) pixels, more than 2^48")
+    }
+    let pixelsPerImage = Int(perImage)
+    let pixelCount = Int(header.itemCount) * pixelsPerImage  // ≤ 2^48: checked by the container
     var layout = side.layout
     var alternatives: [DeflateEncoding] = []
     if let gzip = layout.gzip, gzip.encoding == nil {
@@ -102,9 +122,11 @@ public enum Decompressor {
         }
         let record = chunk.record
         try checkSizes([record])
-        if record.rawSize != UInt64(record.itemCount) * UInt64(a.pixelCount) {
+        if record.method == .bitsBack { _ = try resolve() }
+        let (chunkPixels, overflow) = UInt64(record.itemCount).multipliedReportingOverflow(by: UInt64(pixelsPerImage))
+        if overflow || record.rawSize != chunkPixels {
           throw BitsBackError.implausibleSize(
-            "chunk \(record.index) holds \(record.itemCount) images of \(a.pixelCount) pixels, but claims \(record.rawSize) bytes")
+            "chunk \(record.index) holds \(record.itemCount) images of \(pixelsPerImage) pixels, but claims \(record.rawSize) bytes")
         }
         items += UInt64(record.itemCount)
         guard items <= header.itemCount else {
@@ -113,6 +135,7 @@ public enum Decompressor {
         group.append(chunk)
       }
       var results = [Result<[UInt8], Error>?](repeating: nil, count: group.count)
+      let coder = coder
       results.withUnsafeMutableBufferPointer { slots in
         DispatchQueue.concurrentPerform(iterations: group.count) { i in
           let (record, payload) = group[i]
@@ -139,7 +162,7 @@ public enum Decompressor {
     }
     try checkOriginal(stored: stored, computed: output.checksum)
     report.originalSize = output.size
-    report.modelName = model.name
+    report.modelName = model?.name
     return report
   }
 
@@ -212,9 +235,12 @@ public enum Decompressor {
   }
 
   static func decodeImages(
-    _ record: ChunkRecord, payload: [UInt8], coder: ChunkCoder, transform: PixelTransform
+    _ record: ChunkRecord, payload: [UInt8], coder: ChunkCoder?, transform: PixelTransform
   ) throws -> [UInt8] {
     guard record.method == .bitsBack else { return try decodeOpaque(record, payload: payload) }
+    guard let coder else {
+      throw BitsBackError.corruptChunk(index: record.index, reason: "a bits-back chunk came before its model was resolved")
+    }
     let imageCount = Int(record.itemCount)
     guard record.rawSize == UInt64(imageCount) * UInt64(coder.pixelCount) else {
       throw BitsBackError.corruptChunk(index: record.index, reason: "\(imageCount) images of \(coder.pixelCount) pixels cannot make \(record.rawSize) bytes")

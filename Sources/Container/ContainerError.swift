@@ -5,7 +5,9 @@
 public enum ContainerError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The first 8 bytes are not the .bba magic (fewer when the input is shorter).
   case notAContainer(foundMagic: [UInt8])
-  /// The file's major version is not one this reader knows.
+  /// The file's version is not one this reader knows: a major version other than 1 (full
+  /// form) and 2 (compact form), or a compact form of a later minor version. `supported` is
+  /// the highest major version this reader knows.
   case unsupportedVersion(found: ContainerVersion, supported: UInt16)
   /// The input ended inside `section`, which needs `needed` bytes from `offset`; only
   /// `available` were there.
@@ -44,7 +46,7 @@ public enum ContainerError: Error, Equatable, Sendable, CustomStringConvertible 
         + "\(hex(ContainerFormat.magic))."
     case .unsupportedVersion(let found, let supported):
       return "The container has format version \(found), but this reader only reads major "
-        + "version \(supported); a newer bbans may read it."
+        + "versions 1 to \(supported); a newer bbans may read it."
     case .truncated(let section, let offset, let needed, let available):
       return "The container is truncated: the \(section) at offset \(offset) needs \(needed) "
         + "bytes, but only \(available) are left."

@@ -7,6 +7,10 @@
 // before anything is allocated. The container does not know what the payloads mean: BitsBack
 // decides the chunks' methods, the data format tag and the side bytes.
 //
+// A file of one stored or zstd chunk of opaque bytes may instead have the compact form (major
+// version 2, CompactForm): a 46-byte header that holds the chunk's record, then the payload.
+// ContainerReader reads both forms and gives them the same shape.
+//
 // Reading order for a new reader: ContainerFormat (constants and limits), ContainerHeader,
 // ChunkRecord, ContainerTrailer, ContainerWriter, ContainerReader, ContainerError.
 
@@ -27,6 +31,20 @@ public enum ContainerFormat {
   /// later minors may only append fields at the end of the header (before its checksum), which
   /// older readers skip.
   public static let minorVersion: UInt16 = 0
+
+  /// The major version of the compact form (docs/FORMAT.md, "The compact form"): a file of one
+  /// stored or zstd chunk of opaque bytes, with a 46-byte header and no chunk record, trailer
+  /// or footer. A 1.x reader refuses it as `unsupportedVersion`.
+  public static let compactMajorVersion: UInt16 = 2
+  /// The minor version of the compact form this code writes and the only one it reads (the
+  /// compact header has no room for fields a reader could skip).
+  public static let compactMinorVersion: UInt16 = 0
+  /// Bytes of the compact header, checksum included: 8 magic, 2 + 2 version, 1 method,
+  /// 1 flags, 4 original size, 4 payload size, 8 original checksum, 8 payload checksum,
+  /// 8 header checksum.
+  public static let compactHeaderSize = 46
+  /// The largest original file (and payload) of a compact container: 2^32 − 1 bytes (u32).
+  public static let maxCompactSize = UInt64(UInt32.max)
 
   /// The tag that opens a chunk record: ASCII "CHNK".
   static let chunkTag: [UInt8] = [0x43, 0x48, 0x4E, 0x4B]

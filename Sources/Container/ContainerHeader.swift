@@ -99,13 +99,13 @@ public struct ContainerHeader: Equatable, Sendable {
     return writer.bytes
   }
 
-  /// Reads and checks a header from the start of `input`.
-  ///
-  /// Order of checks: magic, major version, header length against its limits and the input,
-  /// checksum, then each field against its limits and the header's length, then the extension
-  /// (at most 2^16 bytes, and none in a minor version this reader knows).
-  static func decode(from input: inout TrackedSource) throws -> ContainerHeader {
-    // The first 16 bytes: magic, version, header length.
+  /// Whether this header is that of a compact container (major version 2, docs/FORMAT.md,
+  /// "The compact form"): one stored or zstd chunk of opaque bytes, no model, no trailer.
+  public var isCompact: Bool { version.major == ContainerFormat.compactMajorVersion }
+
+  /// Reads the first 16 bytes of a container (or fewer, if the input is shorter) and checks the
+  /// magic and the major version: 1 (the full form) or 2 (the compact form).
+  static func decodePrefix(from input: inout TrackedSource) throws -> (bytes: [UInt8], version: ContainerVersion) {
     let start = try input.readAvailable(upTo: 16)
     let magicPart = Array(start.prefix(8))
     if magicPart != Array(ContainerFormat.magic.prefix(magicPart.count)) || magicPart.isEmpty {
@@ -113,14 +113,26 @@ public struct ContainerHeader: Equatable, Sendable {
     }
     if start.count < 16 {
       throw ContainerError.truncated(
-        section: "header", offset: 0, needed: UInt64(ContainerFormat.headerFixedSize),
+        section: "header", offset: 0, needed: 16,
         available: UInt64(start.count))
     }
     var cursor = LittleEndianCursor(start, position: 8, what: "header")
     let version = ContainerVersion(major: try cursor.u16(), minor: try cursor.u16())
-    if version.major != ContainerFormat.majorVersion {
-      throw ContainerError.unsupportedVersion(found: version, supported: ContainerFormat.majorVersion)
+    if version.major != ContainerFormat.majorVersion && version.major != ContainerFormat.compactMajorVersion {
+      throw ContainerError.unsupportedVersion(found: version, supported: ContainerFormat.compactMajorVersion)
     }
+    return (start, version)
+  }
+
+  /// Reads and checks a full-form (1.x) header from the start of `input`, whose first 16 bytes
+  /// `decodePrefix` has read and checked.
+  ///
+  /// Order of checks: magic, major version (in `decodePrefix`), header length against its
+  /// limits and the input, checksum, then each field against its limits and the header's
+  /// length, then the extension (at most 2^16 bytes, and none in a minor version this reader
+  /// knows).
+  static func decode(prefix start: [UInt8], version: ContainerVersion, from input: inout TrackedSource) throws -> ContainerHeader {
+    var cursor = LittleEndianCursor(start, position: 12, what: "header")
     let length = Int(try cursor.u32())
     if length < ContainerFormat.headerFixedSize {
       throw ContainerError.malformed(

@@ -3,6 +3,10 @@ import Hashing
 /// Reads a .bba file as a stream: the header at `init`, then one chunk per `nextChunk()`, then
 /// the trailer and footer, which `nextChunk()` checks before it returns nil.
 ///
+/// A compact container (`header.isCompact`) reads the same way: one chunk, whose record comes
+/// from the header, then nil, with a trailer made from the header once the input has been
+/// checked to end after the payload.
+///
 /// Each chunk returned has passed its record and payload checksums, but the file as a whole is
 /// valid only once `nextChunk()` has returned nil (a truncated or damaged end shows only
 /// then): a decompressor writes to a temporary file and keeps it only after that nil, and after
@@ -28,13 +32,25 @@ public struct ContainerReader {
   private var table: [ChunkTableEntry] = []
   private var totalRawSize: UInt64 = 0
   private var failure: (any Error)?
+  /// The one chunk's record of a compact container, until it is read.
+  private var compactRecord: ChunkRecord?
+  /// A compact container's trailer, made from its header once the payload has been read.
+  private var trailerPending: ContainerTrailer?
 
-  /// Reads and checks the header.
+  /// Reads and checks the header (of either form: a compact container's header holds its one
+  /// chunk's record too, which `nextChunk()` returns with the payload).
   /// - Throws: `ContainerError` (not a container, unsupported version, truncated, checksum
   ///   mismatch, limit exceeded, malformed), or the source's error.
   public init(source: some ByteSource) throws {
     input = TrackedSource(source)
-    header = try ContainerHeader.decode(from: &input)
+    let (prefix, version) = try ContainerHeader.decodePrefix(from: &input)
+    if version.major == ContainerFormat.compactMajorVersion {
+      let (header, record) = try CompactForm.decode(prefix: prefix, version: version, from: &input)
+      self.header = header
+      compactRecord = record
+    } else {
+      header = try ContainerHeader.decode(prefix: prefix, version: version, from: &input)
+    }
     headerSize = input.offset
   }
 
@@ -68,7 +84,12 @@ public struct ContainerReader {
   private mutating func next(keepingPayload: Bool) throws -> (record: ChunkRecord, payload: [UInt8])? {
     if trailer != nil { return nil }
     if let failure { throw failure }
+    if let pending = trailerPending {
+      trailer = pending
+      return nil
+    }
     do {
+      if header.isCompact { return try readCompactChunk(keepingPayload: keepingPayload) }
       let start = input.offset
       let tag = try input.read(4, section: "next chunk record or trailer")
       if tag == ContainerFormat.chunkTag {
@@ -119,6 +140,38 @@ public struct ContainerReader {
     }
     totalRawSize = sum
     table.append(ChunkTableEntry(offset: start, payloadSize: record.payloadSize, rawSize: record.rawSize))
+    return (record, payload)
+  }
+
+  /// A compact container's one chunk: its payload, checked against the header, then the end
+  /// of the input; the next call returns nil, with a trailer made from the header.
+  private mutating func readCompactChunk(keepingPayload: Bool) throws -> (record: ChunkRecord, payload: [UInt8])? {
+    guard let record = compactRecord else {
+      return nil
+    }
+    let section = "payload of the compact container"
+    var payload: [UInt8] = []
+    let computed: UInt64
+    if keepingPayload {
+      payload = try input.read(record.payloadSize, section: section)
+      computed = XXH64.hash(payload)
+    } else {
+      computed = try input.hash(record.payloadSize, section: section)
+    }
+    if computed != record.payloadChecksum {
+      throw ContainerError.chunkChecksumMismatch(chunkIndex: 0, stored: record.payloadChecksum, computed: computed)
+    }
+    let endOffset = input.offset
+    let (ended, extra) = try input.atEnd()
+    if !ended {
+      throw ContainerError.malformed(
+        "the input goes on after the compact container's payload, at offset \(endOffset) (\(extra) more bytes at least)")
+    }
+    compactRecord = nil
+    totalRawSize = record.rawSize
+    table = [ChunkTableEntry(offset: 0, payloadSize: record.payloadSize, rawSize: record.rawSize)]
+    trailerPending = ContainerTrailer(
+      offset: endOffset, totalRawSize: record.rawSize, originalChecksum: record.rawChecksum, table: table)
     return (record, payload)
   }
 

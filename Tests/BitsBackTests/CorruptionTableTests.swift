@@ -38,12 +38,26 @@ import TestSupport
       options.threadCount = 1
       cases.append(Case(description: name, original: original, container: try Compressor.compress(original, options: options), models: [model]))
     }
+    // The full (1.0) form of one opaque chunk, which the compressor wrote for such files before
+    // the compact form: every 1.0 container must still decode and be checked byte by byte.
+    // (The compact form has its own table: CompactCorruptionTests.)
     let text = Array(String(repeating: "bits back, ", count: 40).utf8)
-    cases.append(Case(description: "zstd", original: text, container: try Compressor.compress(text), models: []))
+    cases.append(Case(description: "zstd", original: text, container: try Self.fullForm(text), models: []))
     var generator = TestSupport.SeededGenerator(seed: 11)
     let noise = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    cases.append(Case(description: "stored", original: noise, container: try Compressor.compress(noise), models: []))
+    cases.append(Case(description: "stored", original: noise, container: try Self.fullForm(noise), models: []))
     return cases
+  }
+
+  /// A full-form (1.0) container of `original` as one zstd chunk at level 19, or one stored
+  /// chunk when zstd does not make it smaller: what `Compressor` wrote before the compact form.
+  static func fullForm(_ original: [UInt8]) throws -> [UInt8] {
+    let checksum = XXH64.hash(original)
+    let frame = try Zstd.compress(original, level: 19)
+    let chunk = frame.count < original.count
+      ? (ChunkRecord(method: .zstd, rawSize: UInt64(original.count), rawChecksum: checksum), frame)
+      : (ChunkRecord(method: .stored, rawSize: UInt64(original.count), rawChecksum: checksum), original)
+    return try write(ContainerHeader(originalSize: UInt64(original.count)), original.isEmpty ? [] : [chunk], originalChecksum: checksum)
   }
 
   /// The error a decompression throws, or nil when it gave back exactly the original. A result

@@ -99,9 +99,9 @@ struct ContainerCorruptionTests {
 
   @Test func unknownMajorVersionIsRefusedExactly() throws {
     var bytes = try smallContainer()
-    poke(&bytes, 8, UInt16(2))
+    poke(&bytes, 8, UInt16(3))
     poke(&bytes, 10, UInt16(7))
-    #expect(throws: ContainerError.unsupportedVersion(found: ContainerVersion(major: 2, minor: 7), supported: 1)) {
+    #expect(throws: ContainerError.unsupportedVersion(found: ContainerVersion(major: 3, minor: 7), supported: 2)) {
       _ = try ContainerReader(source: MemoryByteSource(bytes))
     }
   }

@@ -58,6 +58,8 @@ PY
 for f in fashion-mnist-20.idx fashion-mnist-20-binary.idx; do
   "$bbans" compress "$f" -o "$f.bba" -f --chunk 64 --lanes 4 --threads 1
 done
+# One opaque chunk each: written in the compact form (version 2.0) since it exists; their
+# full-form (1.0) containers of commit a758e91 are kept in legacy/.
 "$bbans" compress text.txt -o text.txt.bba -f --threads 1
 "$bbans" compress random.bin -o random.bin.bba -f --threads 1
 for f in *.bba; do "$bbans" info "$f"; done
