@@ -41,6 +41,7 @@ extension Compressor {
   /// - Parameters:
   ///   - inputPath: the file to compress (a regular file, a pipe, or "-" for standard input).
   ///   - outputPath: the container to write (a path, not "-").
+  ///   - options: the model, threads and chunks, as for `compress`.
   ///   - overwrite: replace a regular file (or a symbolic link itself) at `outputPath`.
   ///   - progress: called from time to time with the bytes done and the total (see `compress`).
   /// - Throws: `FileOutputError` when the output cannot be made, `IOError.fileAccess` when the
@@ -78,6 +79,8 @@ extension Decompressor {
   /// try Decompressor.decompressFile(atPath: "images.idx.bba", toPath: "images.idx")
   /// ```
   /// - Parameters:
+  ///   - inputPath: the container to decompress (a regular file, a pipe, or "-" for standard input).
+  ///   - outputPath: the original file to write (a path, not "-").
   ///   - models: models to use besides the built-in ones (a weights file's, for a container
   ///     made with it).
   ///   - threadCount: chunks decoded at once.
