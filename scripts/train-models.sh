@@ -7,21 +7,28 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-models}
-mkdir -p "$out"
 B="$root/.build/release/bbans"
 M="$root/../shared/data/mnist/train-images-idx3-ubyte.gz"      # first 50,000 train, last 10,000 validate
 F=/usr/share/datasets/fashion-mnist                            # apt-get install -y dataset-fashion-mnist
+# What it needs, checked before anything runs: one line and exit status 2 for what is missing.
+[ -x "$B" ] || { echo "train-models.sh: $B is missing: run 'swift build -c release' first" >&2; exit 2; }
+[ -f "$M" ] || { echo "train-models.sh: MNIST's training images are needed at $M (../shared/data/mnist beside the repository)" >&2; exit 2; }
+[ -f "$F/train-images-idx3-ubyte.gz" ] && [ -f "$F/t10k-images-idx3-ubyte.gz" ] \
+  || { echo "train-models.sh: Fashion-MNIST is needed in $F: apt-get install -y dataset-fashion-mnist" >&2; exit 2; }
+mkdir -p "$out"
 # The context networks (docs/MODELS.md says why): 128 hidden units per pixel; mnist and
 # fashion-mnist see the 12 nearest neighbours, mnist-binary the 24 nearest. mnist and
 # mnist-binary take 2 decoder features per pixel, fashion-mnist 4, with the decoder's last
 # hidden layer narrowed to 300 to keep the file under 8 MB; the 8-bit models use a mixture of 4
 # logistics. mnist and mnist-binary keep a moving average of their weights (--average-decay)
 # and were trained side by side, one thread each; fashion-mnist's first run ran beside the
-# previous round's runs. --threads is part of a command (the same seed, data and thread count give the same weights).
+# previous round's runs. --threads is part of a command (the same seed, data and thread count give
+# the same weights; its default is the machine's cores), and --builtin-name lets train take the
+# name of a built-in model, which it otherwise refuses.
 CONTEXT="--context --context-features 2 --context-hidden 128 --hidden 500,500 --latents 50 --kl-warmup 2"
 CONTEXT_FASHION="--context --context-features 4 --context-hidden 128 --context-neighbours 12 --hidden 500,500 --decoder-hidden 500,300 --latents 50 --kl-warmup 2"
 
-train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$name" -f | tee "$out/$name.log"; }
+train() { local name=$1; shift; "$B" train "$@" -o "$out/$name.bbm" --name "$name" --builtin-name -f | tee "$out/$name.log"; }
 
 # Causal-context models (the defaults).
 train mnist         "$M" --likelihood logistic-mixture --components 4 $CONTEXT --context-neighbours 12 --threads 1 --epochs 34 \
@@ -30,7 +37,7 @@ train mnist-binary  "$M" --likelihood bernoulli $CONTEXT --context-neighbours 24
   --validation 10000 --validate-every 2 --weight-decay 0.01 --average-decay 0.9995
 # fashion-mnist: 20 epochs, then 16 more from those weights with the moving average (the second
 # command ran alone, on both cores).
-"$B" train "$F/train-images-idx3-ubyte.gz" -o "$out/fashion-mnist-20.bbm" --name fashion-mnist -f --likelihood logistic-mixture \
+"$B" train "$F/train-images-idx3-ubyte.gz" -o "$out/fashion-mnist-20.bbm" --name fashion-mnist --builtin-name -f --likelihood logistic-mixture \
   --components 4 $CONTEXT_FASHION --threads 1 --epochs 20 --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 \
   --weight-decay 0.05 | tee "$out/fashion-mnist-20.log"
 train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-20.bbm" --threads 2 --epochs 16 \
@@ -38,7 +45,7 @@ train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-m
   --weight-decay 0.05 --average-decay 0.999
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
-PLAIN="--hidden 500,500 --latents 50"
+PLAIN="--hidden 500,500 --latents 50 --threads 2"
 train mnist-plain         "$M" --likelihood beta-binomial $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.05
 train mnist-binary-plain  "$M" --likelihood bernoulli $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.01
 train fashion-mnist-plain "$F/train-images-idx3-ubyte.gz" --likelihood beta-binomial $PLAIN --epochs 10 \

@@ -37,7 +37,9 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
     case let .invalidModelFile(path, reason):
       return "\(path): \(reason)"
     case let .modelUnavailable(name, hash):
-      return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have; pass its weights file with --model"
+      // A weights file's model goes by the file's base name (ModelRegistry.fileModelName).
+      let file = name.contains(".") ? name : name + ".bbm"
+      return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have; pass its weights file (\(file), as it was named when the file was compressed) with --model"
     case let .modelMismatch(name, expected, found):
       return "the file was compressed with the model '\(name)' of hash \(hex(expected)), but the model given has hash \(hex(found))"
     case let .modelDoesNotFit(model, reason):

@@ -73,9 +73,25 @@ public enum ModelRegistry {
     return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: bytes.count)
   }
 
+  /// The name that a model read from the weights file at `path` goes by (and that archives made
+  /// with it record): the file's base name ("mine" for `models/mine.bbm`), unless that is the
+  /// name of a built-in model with other weights: then the whole file name ("mnist.bbm"), so
+  /// that an archive never names a built-in model it was not made with, and decompressing it
+  /// says which file it needs.
+  public static func fileModelName(path: String, identity: UInt64) -> String {
+    let url = URL(fileURLWithPath: path)
+    let base = url.deletingPathExtension().lastPathComponent
+    guard let index = builtinIndex(named: base) else { return base }
+    let entry = bbans_builtin_model_at(index)
+    if XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size)) == identity { return base }
+    let whole = url.lastPathComponent
+    return whole != base ? whole : whole + " (file)"
+  }
+
   /// A model by built-in name, or else by the path of a weights file.
   /// - Throws: `BitsBackError.unknownModel` when neither exists, `.invalidModelFile` (with the
-  ///   reader's `ModelError`) when the file does not load.
+  ///   reader's `ModelError`) when the file does not load. A file's model is named by
+  ///   `fileModelName(path:identity:)`.
   public static func model(namedOrPath reference: String) throws -> CodingModel {
     if let model = builtin(named: reference) { return model }
     guard FileManager.default.fileExists(atPath: reference) else {
@@ -89,7 +105,6 @@ public enum ModelRegistry {
     do { vae = try VAE(contentsOf: bytes) } catch let error as ModelError {
       throw BitsBackError.invalidModelFile(path: reference, reason: error)
     }
-    let name = URL(fileURLWithPath: reference).deletingPathExtension().lastPathComponent
-    return CodingModel(name: name, vae: vae, fileSize: bytes.count)
+    return CodingModel(name: fileModelName(path: reference, identity: vae.identity), vae: vae, fileSize: bytes.count)
   }
 }

@@ -8,7 +8,7 @@ public struct Bernoulli: IntervalCodec, Sendable {
   public let frequencyOfOne: UInt32
 
   /// - Parameters:
-  ///   - probabilityOfOne: p; NaN counts as 1/2, values outside [0, 1] are clamped.
+  ///   - p: the probability of 1; NaN counts as 1/2, values outside [0, 1] are clamped.
   ///   - precisionBits: 1 < n ≤ 31.
   public init(probabilityOfOne p: Double, precisionBits: Int) {
     precondition(precisionBits >= 2 && precisionBits <= ANSMessage.maxPrecisionBits, "Bernoulli: precisionBits must be in 2...31, got \(precisionBits)")

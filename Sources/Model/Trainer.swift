@@ -93,10 +93,15 @@ public struct Trainer {
 
   /// One pass over `count` images (pixels row-major, 0...255) in a seeded random order.
   /// Bernoulli models see a fresh stochastic binarization (1 with probability v/255) each epoch.
-  /// - Parameter progress: called after each batch with the number of images done.
+  /// - Parameters:
+  ///   - progress: called after each batch with the number of images done.
+  ///   - lossProgress: called after each batch with the number of images done and the mean
+  ///     continuous −ELBO of the epoch so far, in bits/dim (what the return value will be once
+  ///     every image is done).
   /// - Returns: the mean continuous −ELBO over the epoch's batches, in bits/dim.
   public mutating func trainEpoch(
-    pixels: UnsafeBufferPointer<UInt8>, count: Int, epoch: Int, progress: ((Int) -> Void)? = nil
+    pixels: UnsafeBufferPointer<UInt8>, count: Int, epoch: Int, progress: ((Int) -> Void)? = nil,
+    lossProgress: ((_ done: Int, _ soFar: NegativeELBO) -> Void)? = nil
   ) -> NegativeELBO {
     let p = architecture.pixelCount, l = architecture.latentCount
     precondition(count > 0 && pixels.count >= count * p, "Trainer.trainEpoch: \(pixels.count) pixels for \(count) images of \(p)")
@@ -127,6 +132,10 @@ public struct Trainer {
       applyAdam(result.shards, scale: 1 / Float(rows), learningRate: lr)
       start += rows
       progress?(start)
+      if let lossProgress {
+        let soFar = 1 / (Double(start * p) * Portable.log(2))
+        lossProgress(start, NegativeELBO(reconstruction: reconstruction * soFar, kl: kl * soFar))
+      }
     }
     let perDim = 1 / (Double(count * p) * Portable.log(2))
     return NegativeELBO(reconstruction: reconstruction * perDim, kl: kl * perDim)

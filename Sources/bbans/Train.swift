@@ -8,6 +8,11 @@ import Model
 /// One line per epoch on stdout (training −ELBO, validation discretized −ELBO, time); the best
 /// model by validation (the weights or, with `--average-decay`, their moving average) is written
 /// (atomically) each time it improves, so an interrupted run leaves its best weights behind.
+/// On a terminal, a line on stderr shows the epoch, its loss so far and the time left.
+///
+/// The model's name is `--name` or the output file's base name; the name of a built-in model is
+/// refused (without `--builtin-name`): an archive records its model's name, and a trained model
+/// under a built-in's name could not be told from it by name.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a VAE on a file of images (IDX, NPY or PGM, gzip or not) and write its weights file.")
@@ -40,8 +45,16 @@ struct Train: ParsableCommand {
   @Option(help: "Use the last N training images for validation.") var validation = 0
   @Option(help: "Validate on the images of this file instead.") var validationData: String?
   @Option(help: "Validate (and keep the best model) every N epochs, and after the last.") var validateEvery = 1
-  @Option(help: "Threads per batch.") var threads = 2
-  @Option(help: "The model's name (default: the output file's base name).") var name: String?
+  @Option(help: ArgumentHelp(
+    "Threads per batch (default: the machine's cores, \(Train.defaultThreads) here).",
+    discussion: "The thread count changes the weights: the same seed, data and thread count give the same weights."))
+  var threads: Int?
+  @Option(help: ArgumentHelp(
+    "The model's name (default: the output file's base name); not a built-in model's name.",
+    discussion: "Archives made with the model record the name of its weights file (its base name, or the whole file name where that is a built-in model's name)."))
+  var name: String?
+  @Flag(help: "Allow a built-in model's name (to retrain a built-in model, as scripts/train-models.sh does).")
+  var builtinName = false
   @Option(help: ArgumentHelp(
     "Start from this model's weights (a built-in name or a weights file) instead of random ones.",
     discussion: "Its architecture is used and the architecture options are ignored; Adam starts afresh."))
@@ -54,7 +67,7 @@ struct Train: ParsableCommand {
     try check("--bucket-bits", bucketBits, in: 1...16)
     try check("--epochs", epochs, in: OptionLimits.epochs)
     try check("--batch-size", batchSize, in: OptionLimits.batchSize)
-    try check("--threads", threads, in: OptionLimits.threads)
+    if let threads { try check("--threads", threads, in: OptionLimits.threads) }
     try check("--validate-every", validateEvery, in: OptionLimits.epochs)
     try check("--kl-warmup", klWarmup, in: 0...OptionLimits.epochs.upperBound)
     try check("--validation", validation, in: OptionLimits.validationImages)
@@ -81,6 +94,28 @@ struct Train: ParsableCommand {
     return sizes.map { $0! }
   }
 
+  /// The default of `--threads`: the machine's cores, within `OptionLimits.threads`.
+  static var defaultThreads: Int {
+    min(max(ProcessInfo.processInfo.activeProcessorCount, OptionLimits.threads.lowerBound), OptionLimits.threads.upperBound)
+  }
+
+  var threadCount: Int { threads ?? Self.defaultThreads }
+
+  /// The model's name: `--name`, or the output file's base name.
+  var modelName: String { name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent }
+
+  /// Refuses an empty name, and a built-in model's name unless `--builtin-name` allows it.
+  func checkName() throws {
+    let modelName = modelName
+    guard !modelName.isEmpty else {
+      throw TrainError("the model needs a name: give --name or an output file name with a base name")
+    }
+    if !builtinName && ModelRegistry.builtinNames.contains(modelName) {
+      let source = name == nil ? "from the output file's name" : "given with --name"
+      throw TrainError("the model's name '\(modelName)' (\(source)) is a built-in model's; choose another with --name, or another output file name")
+    }
+  }
+
   func run() throws {
     do { try train() } catch let error as TrainError {
       FileHandle.standardError.write(Data("bbans: error: \(error.message)\n".utf8))
@@ -92,6 +127,8 @@ struct Train: ParsableCommand {
   }
 
   private func train() throws {
+    try checkName()
+    let threads = threadCount
     if FileManager.default.fileExists(atPath: output) && !force {
       throw TrainError("\(output) exists; use -f to overwrite it")
     }
@@ -159,7 +196,7 @@ struct Train: ParsableCommand {
     options.threads = threads
     options.klWarmupEpochs = klWarmup
     options.averageDecay = averageDecay
-    let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+    let modelName = modelName
     let summary = start?.summary ?? "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
       + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
       + "\(context ? " [\(contextFeatures) features, \(contextHidden) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
@@ -167,12 +204,14 @@ struct Train: ParsableCommand {
       + "\(architecture.parameterCount) parameters, \(architecture.headName), \(threads) threads")
     var trainer = start.map { Trainer(starting: $0, options: options) } ?? Trainer(architecture: architecture, options: options)
     var best: NegativeELBO?
-    let progress = ProgressBar(total: images.count)
+    let progress = TrainingProgress(epochs: epochs, imagesPerEpoch: images.count)
     let started = Date()
     for epoch in 0..<epochs {
       let epochStart = Date()
       let trainFigures = images.pixels.withUnsafeBufferPointer {
-        trainer.trainEpoch(pixels: $0, count: images.count, epoch: epoch, progress: progress.update)
+        trainer.trainEpoch(pixels: $0, count: images.count, epoch: epoch, lossProgress: { done, soFar in
+          progress.update(epoch: epoch, done: done, loss: soFar.total)
+        })
       }
       progress.finish()
       let trainTime = Date().timeIntervalSince(epochStart)
@@ -244,27 +283,61 @@ struct TrainError: Error {
   init(_ message: String) { self.message = message }
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-final class ProgressBar {
-  let total: Int
-  let enabled = isatty(2) != 0
-  private var last = -1
-  init(total: Int) { self.total = total }
+/// The progress of a training run on stderr, drawn only when stderr is a terminal: the epoch,
+/// the share of it done, the epoch's training loss so far, and the time left for the whole
+/// run (from the time the images done so far took, validations included):
+/// `epoch 3/10 [#########.....................]  31%  loss 1.2345 bits/dim  12m 05s left`.
+final class TrainingProgress {
+  let epochs: Int
+  let imagesPerEpoch: Int
+  let enabled: Bool
+  private let started = Date()
+  private var lastDrawn = Date.distantPast
 
-  func update(_ done: Int) {
-    guard enabled else { return }
-    let percent = done * 100 / max(total, 1)
-    guard percent != last else { return }
-    last = percent
-    let filled = percent * 30 / 100
-    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-    FileHandle.standardError.write(Data("\r[\(bar)] \(percent)%".utf8))
+  init(epochs: Int, imagesPerEpoch: Int, enabled: Bool = isatty(2) != 0) {
+    self.epochs = epochs
+    self.imagesPerEpoch = imagesPerEpoch
+    self.enabled = enabled
   }
 
+  /// Redraws the line at most 10 times a second, and at the end of each epoch.
+  func update(epoch: Int, done: Int, loss: Double) {
+    guard enabled else { return }
+    let now = Date()
+    guard done >= imagesPerEpoch || now.timeIntervalSince(lastDrawn) >= 0.1 else { return }
+    lastDrawn = now
+    let line = Self.line(epoch: epoch, epochs: epochs, done: done, imagesPerEpoch: imagesPerEpoch, loss: loss,
+                         elapsed: now.timeIntervalSince(started))
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+  }
+
+  /// The line for `done` images of epoch `epoch` (from 0) after `elapsed` seconds of the run.
+  static func line(epoch: Int, epochs: Int, done: Int, imagesPerEpoch: Int, loss: Double, elapsed: Double) -> String {
+    let total = Double(epochs) * Double(max(imagesPerEpoch, 1))
+    let finished = Double(epoch) * Double(max(imagesPerEpoch, 1)) + Double(done)
+    let percent = min(100, done * 100 / max(imagesPerEpoch, 1))
+    let filled = percent * 30 / 100
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+    var text = "epoch \(epoch + 1)/\(epochs) [\(bar)] \(String(format: "%3d", percent))%  loss "
+      + (loss.isFinite ? String(format: "%.4f", loss) : "\(loss)") + " bits/dim"
+    if finished > 0 && elapsed > 0 {
+      text += "  " + duration(elapsed / finished * max(0, total - finished)) + " left"
+    }
+    return text
+  }
+
+  /// "45s", "12m 05s", "3h 04m".
+  static func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return String(format: "%dm %02ds", s / 60, s % 60) }
+    return String(format: "%dh %02dm", s / 3600, (s % 3600) / 60)
+  }
+
+  /// Clears the line (before the epoch's line on stdout).
   func finish() {
     guard enabled else { return }
     FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    last = -1
   }
 }
 
