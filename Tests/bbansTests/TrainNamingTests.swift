@@ -47,12 +47,19 @@ import Testing
     let compress = try cli.run(["compress", idx.path, "--model", "mine.bbm", "-o", "images.bba"], in: folder)
     #expect(compress.status == 0, "\(compress.stderr)")
     let info = try cli.run(["info", "images.bba"], in: folder)
-    #expect(String(decoding: info.stdout, as: UTF8.self).contains("model:       mine (hash"), "\(String(decoding: info.stdout, as: UTF8.self))")
+    let infoText = String(decoding: info.stdout, as: UTF8.self)
+    #expect(infoText.contains("model:       mine (hash"), "\(infoText)")
     let missing = try cli.run(["decompress", "images.bba", "-o", "back.idx"], in: folder)
-    #expect(missing.status == 1)
-    #expect(missing.stderr.hasPrefix("bbans: error: the file was compressed with the model 'mine' "), "\(missing.stderr)")
-    #expect(missing.stderr.contains("pass its weights file (mine.bbm"), "\(missing.stderr)")
-    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("back.idx").path))
+    // A one-epoch model on noise may code no chunk smaller than zstd; such an archive decodes
+    // without the model. One with a bits-back chunk needs it, and says which file.
+    if infoText.contains("bits-back") {
+      #expect(missing.status == 1)
+      #expect(missing.stderr.hasPrefix("bbans: error: the file was compressed with the model 'mine' "), "\(missing.stderr)")
+      #expect(missing.stderr.contains("pass its weights file (mine.bbm"), "\(missing.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("back.idx").path))
+    } else {
+      #expect(missing.status == 0, "\(missing.stderr)")
+    }
   }
 
   /// A weights file under a built-in model's name (here allowed with --builtin-name, as
@@ -68,10 +75,13 @@ import Testing
     let compress = try cli.run(["compress", idx.path, "--model", "mnist.bbm", "-o", "images.bba"], in: folder)
     #expect(compress.status == 0, "\(compress.stderr)")
     let info = try cli.run(["info", "images.bba"], in: folder)
-    #expect(String(decoding: info.stdout, as: UTF8.self).contains("model:       mnist.bbm (hash"), "\(String(decoding: info.stdout, as: UTF8.self))")
-    let missing = try cli.run(["decompress", "images.bba", "-o", "back.idx"], in: folder)
-    #expect(missing.status == 1)
-    #expect(missing.stderr.contains("the model 'mnist.bbm'") && missing.stderr.contains("pass its weights file (mnist.bbm,"), "\(missing.stderr)")
+    let infoText = String(decoding: info.stdout, as: UTF8.self)
+    #expect(infoText.contains("model:       mnist.bbm (hash"), "\(infoText)")
+    if infoText.contains("bits-back") {
+      let missing = try cli.run(["decompress", "images.bba", "-o", "back.idx"], in: folder)
+      #expect(missing.status == 1)
+      #expect(missing.stderr.contains("the model 'mnist.bbm'") && missing.stderr.contains("pass its weights file (mnist.bbm,"), "\(missing.stderr)")
+    }
     let back = try cli.run(["decompress", "images.bba", "-o", "back.idx", "--model", "mnist.bbm"], in: folder)
     #expect(back.status == 0, "\(back.stderr)")
     #expect(try Data(contentsOf: folder.appendingPathComponent("back.idx")) == bytes)
