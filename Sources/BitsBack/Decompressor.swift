@@ -31,12 +31,17 @@ public enum Decompressor {
   ///     without the encoder that rebuilds its deflate stream, the encoder to use (what
   ///     `BitsBackError.rebuildNeedsEncoding` names); nil tries the one its header suggests and
   ///     hashes what the others would make.
+  ///   - progress: called after each chunk with the images (or, for opaque bytes, the bytes)
+  ///     written so far and their total.
+  ///   - imageProgress: called as images are decoded, with the count since the last call, from
+  ///     the threads that decode the chunks (so it must be thread-safe).
   /// - Throws: `ContainerError` for a damaged or foreign container, `BitsBackError` for a model
   ///   that is not available or data that does not decode, and the IO errors of the file formats.
   public static func decompress(
     source: some ByteSource, models: [CodingModel] = [], threadCount: Int = 2,
     gzipEncoding: DeflateEncoding? = nil,
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+    imageProgress: (@Sendable (_ imagesDecoded: Int) -> Void)? = nil,
     write: @escaping ([UInt8]) throws -> Void
   ) throws -> DecompressionReport {
     var reader = try ContainerReader(source: source)
@@ -77,7 +82,8 @@ public enum Decompressor {
         "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
     }
     let side = try SideBytes(decoding: header.sideBytes)
-    let coder = ChunkCoder(model: model.vae)
+    var coder = ChunkCoder(model: model.vae)
+    coder.onImagesCoded = imageProgress
     let pixelCount = Int(header.itemCount) * a.pixelCount  // ≤ 2^48: checked by the container
     var layout = side.layout
     var alternatives: [DeflateEncoding] = []
@@ -92,6 +98,7 @@ public enum Decompressor {
     let output = try OriginalWriter(layout: layout, pixelCount: pixelCount, alternatives: alternatives, sink: write)
     var items: UInt64 = 0
     var ended = false
+    progress?(0, Int(clamping: header.itemCount))  // the total, before the first chunk is done
     while !ended {
       // A group of chunks, each checked before it is decoded, then decoded at once.
       var group: [(ChunkRecord, [UInt8])] = []
