@@ -14,9 +14,14 @@ struct BBANS: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bbans",
     abstract: "Lossless compression of small-image datasets with bits-back coding (BB-ANS).",
+    usage: """
+      bbans [<options>] <file> ...      (bbans compress)
+      bbans -d [<options>] <file> ...   (bbans decompress)
+      bbans <subcommand>
+      """,
     discussion: """
-      As with zstd, `bbans FILE…` compresses and `bbans -d FILE…` decompresses (the same as
-      `bbans compress` and `bbans decompress`, with the same options).
+      As with zstd, `bbans FILE…` compresses and `bbans -d FILE…` decompresses: the same as \
+      `bbans compress` and `bbans decompress`, with the same options (see their --help).
       """,
     version: "bbans \(version)",
     subcommands: [Compress.self, Decompress.self, Info.self, Models.self, Train.self, Bench.self])

@@ -11,12 +11,12 @@ struct Compress: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Compress files (images with bits-back, anything else with zstd).",
     discussion: """
-      Images in IDX (MNIST's format), NumPy .npy (uint8) or PGM (P5) files are coded with a
-      built-in model chosen from the data, or with --model. Each input goes to INPUT.bba (or
-      where -o or -c says); a failure on one is reported and the others are done, and the exit
+      Images in IDX (MNIST's format), NumPy .npy (uint8) or PGM (P5) files are coded with a \
+      built-in model chosen from the data, or with --model. Each input goes to INPUT.bba (or \
+      where -o or -c says); a failure on one is reported and the others are done, and the exit \
       status is 1 if any failed. With no input, standard input is read.
 
-      On a terminal, a progress bar and a summary for each file are printed on standard error;
+      On a terminal, a progress bar and a summary for each file are printed on standard error; \
       -q keeps quiet, -v prints the summary even elsewhere. `bbans FILE…` is this command too.
       """)
 

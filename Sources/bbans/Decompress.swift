@@ -10,8 +10,8 @@ struct Decompress: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Decompress .bba files back to the originals, byte for byte.",
     discussion: """
-      Each X.bba goes to X (or where -o or -c says); a failure on one is reported and the others
-      are done, and the exit status is 1 if any failed. With no input, standard input is read.
+      Each X.bba goes to X (or where -o or -c says); a failure on one is reported and the others \
+      are done, and the exit status is 1 if any failed. With no input, standard input is read. \
       `bbans -d FILE…` is this command too.
       """)
 
