@@ -3,6 +3,7 @@
 // pipe, errors in one format, and summaries and notes that say what was done.
 
 import BitsBack
+import Container
 import Foundation
 import Testing
 
@@ -154,21 +155,36 @@ extension CLITests {
     #expect(failed.status == 1 && failed.stderr.hasPrefix("bbans: error: "))
   }
 
+  /// testdata/fashion-mnist-100-idx3-ubyte: 100 Fashion-MNIST test images, which the built-in
+  /// model codes with bits-back.
+  static let fashion: Data = {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("testdata/fashion-mnist-100-idx3-ubyte")
+    return (try? Data(contentsOf: url)) ?? Data()
+  }()
+
   @Test func theSummaryNamesTheModelOnlyWhenItCodedTheData() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let (model, idx, _) = try fixtures(in: folder)
-    let coded = try run(["compress", idx.path, "--model", model.path, "-v", "-o", "a.bba"], in: folder)
+    try Self.fashion.write(to: folder.appendingPathComponent("fashion.idx"))
+    let coded = try run(["fashion.idx", "-v", "--chunk", "50"], in: folder)
     #expect(coded.status == 0)
-    #expect(coded.stderr.contains(" bits/dim, model tiny, "), "\(coded.stderr)")
-    let back = try run(["-d", "a.bba", "--model", model.path, "-v", "-o", "back.idx"], in: folder)
-    #expect(back.stderr.contains(": 3216 bytes, 50 images with model tiny, "), "\(back.stderr)")
+    #expect(coded.stderr.contains(" bits/dim, model fashion-mnist, "), "\(coded.stderr)")
+    let back = try run(["-dc", "fashion.idx.bba", "-v"], in: folder)
+    #expect(back.stdout == Self.fashion)
+    #expect(back.stderr.contains(": 78416 bytes, 100 images with model fashion-mnist, "), "\(back.stderr)")
 
-    // Constant images: every chunk is smaller through zstd, and the summary says zstd.
-    var constant: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 50, 0, 0, 0, 8, 0, 0, 0, 8]
-    constant += [UInt8](repeating: 9, count: 50 * 64)
-    try Data(constant).write(to: folder.appendingPathComponent("constant.idx"))
-    let fallback = try run(["compress", "constant.idx", "--model", model.path, "-v"], in: folder)
+    // Half the images blank: the second chunk is smaller through zstd, and the summary says so.
+    var half = Self.fashion.prefix(16 + 50 * 784)
+    half += Data(count: 50 * 784)
+    try half.write(to: folder.appendingPathComponent("half.idx"))
+    let partly = try run(["half.idx", "-v", "--chunk", "50"], in: folder)
+    #expect(partly.stderr.contains(", model fashion-mnist on 1 of 2 chunks (50 of 100 images), zstd on the rest, "),
+            "\(partly.stderr)")
+
+    // Random images that the random tiny model codes worse than zstd: "zstd", and the model tried.
+    let (model, idx, _) = try fixtures(in: folder)
+    let fallback = try run(["compress", idx.path, "--model", model.path, "-v"], in: folder)
     #expect(fallback.status == 0)
     #expect(fallback.stderr.contains(", zstd (model tiny coded no chunk smaller), "), "\(fallback.stderr)")
   }
@@ -242,27 +258,25 @@ extension CLITests {
 
   /// Progress inside the chunks changes nothing in the coded bytes, and counts every image.
   @Test func imageProgressLeavesTheBytesAlone() throws {
-    let folder = try temporaryFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let (modelFile, _, bytes) = try fixtures(in: folder, count: 120)
-    let model = try ModelRegistry.model(namedOrPath: modelFile.path)
+    let bytes = [UInt8](Self.fashion)
     var options = CompressionOptions()
-    options.model = .model(model)
+    options.model = .model(try ModelRegistry.model(namedOrPath: "fashion-mnist"))
     options.chunkImageCount = 50
     options.laneCount = 2
-    let plain = try Compressor.compress([UInt8](bytes), options: options)
+    let plain = try Compressor.compress(bytes, options: options)
     let counter = Counter()
     options.imageProgress = { counter.add($0) }
-    let watched = try Compressor.compress([UInt8](bytes), options: options)
+    let watched = try Compressor.compress(bytes, options: options)
     #expect(watched == plain)
-    #expect(counter.value == 120)
+    #expect(counter.value == 100)
     let decoded = Counter()
     var back: [UInt8] = []
-    _ = try Decompressor.decompress(source: MemoryByteSource(watched), models: [model], imageProgress: { decoded.add($0) }) {
+    let report = try Decompressor.decompress(source: MemoryByteSource(watched), imageProgress: { decoded.add($0) }) {
       back.append(contentsOf: $0)
     }
-    #expect(back == [UInt8](bytes))
-    #expect(decoded.value == 120)
+    #expect(back == bytes)
+    #expect(report.modelName == "fashion-mnist")
+    #expect(decoded.value == 100)
   }
 }
 
