@@ -78,6 +78,8 @@ public enum Compressor {
   /// by a group of chunks (`threadCount` of them) whatever the input's size. The first pass
   /// (`InputScan`) learns what the file is and checks that everything around its pixels comes
   /// back byte for byte: the container is never one that the decompressor cannot decode.
+  /// `progress` is called after each chunk with what is done and the total: images, for images
+  /// (then it is called first with none done, to give the total), or bytes.
   /// - Throws: `BitsBackError.modelDoesNotFit` for a named model that does not fit,
   ///   `BitsBackError.inputChanged` when the input changed between the two passes, the input's
   ///   and `write`'s errors.

@@ -12,6 +12,8 @@ public struct DecompressionReport: Sendable {
   public var modelName: String?
   public var imageCount: Int = 0
   public var chunkCount: Int = 0
+  /// The chunks that the model decoded (the others went through zstd or were stored).
+  public var bitsBackChunkCount: Int = 0
 }
 
 /// Decompresses .bba containers back to the original bytes, bit for bit.
@@ -32,7 +34,7 @@ public enum Decompressor {
   ///     `BitsBackError.rebuildNeedsEncoding` names); nil tries the one its header suggests and
   ///     hashes what the others would make.
   ///   - progress: called after each chunk with the images (or, for opaque bytes, the bytes)
-  ///     written so far and their total.
+  ///     written so far and their total; for images, first with none, to give the total.
   ///   - imageProgress: called as images are decoded, with the count since the last call, from
   ///     the threads that decode the chunks (so it must be thread-safe).
   /// - Throws: `ContainerError` for a damaged or foreign container, `BitsBackError` for a model
@@ -130,6 +132,7 @@ public enum Decompressor {
         try output.write(pixels: try result!.get())
         report.imageCount += Int(group[i].0.itemCount)
         report.chunkCount += 1
+        if group[i].0.method == .bitsBack { report.bitsBackChunkCount += 1 }
         progress?(report.imageCount, Int(clamping: header.itemCount))
       }
     }

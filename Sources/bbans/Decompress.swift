@@ -84,11 +84,16 @@ struct Decompress: ParsableCommand {
   /// One line: what was written, how many bytes, with what, and the time.
   ///
   ///     a.idx.bba → a.idx: 7840016 bytes, 10000 images with model mnist, 2.05 s
+  ///     notes.txt.bba → notes.txt: 5000 bytes (zstd), 0.01 s
   func summary(_ report: DecompressionReport, input: String, output: String, seconds: Double) -> String {
     let names = "\(input == "-" ? "standard input" : input) → \(output == "-" ? "standard output" : output)"
     var text = "\(names): \(report.originalSize) bytes"
-    if let name = report.modelName {
+    if let name = report.modelName, report.bitsBackChunkCount == report.chunkCount {
       text += ", \(report.imageCount) images with model \(name)"
+    } else if let name = report.modelName, report.bitsBackChunkCount > 0 {
+      text += ", \(report.imageCount) images, with model \(name) on \(report.bitsBackChunkCount) of \(report.chunkCount) chunks"
+    } else if report.modelName != nil {
+      text += ", \(report.imageCount) images (zstd)"
     } else {
       text += " (zstd)"
     }

@@ -10,7 +10,8 @@ import Glibc
 ///
 /// It moves with the images coded, not the chunks: the library reports each step of each chunk
 /// (`add`, from the threads that code them) as well as each chunk written (`update`, which also
-/// gives the total). Opaque data (zstd) moves by the chunk, in bytes. Redrawn at most ten
+/// gives the total, and for images is called first with none done). Opaque data (zstd) moves
+/// by the chunk, in bytes. Redrawn at most ten
 /// times a second.
 final class Progress: @unchecked Sendable {
   let label: String
@@ -20,6 +21,7 @@ final class Progress: @unchecked Sendable {
   private var written = 0
   private var total = 0
   private var imagesCoded = 0
+  private var countsImages = false
   private var lastDrawn = -1.0
   private var drawn = false
 
@@ -33,6 +35,9 @@ final class Progress: @unchecked Sendable {
     guard enabled else { return }
     lock.lock()
     defer { lock.unlock() }
+    // The library counts images from (0, total) on, before the first chunk; bytes from the
+    // first chunk on.
+    if done == 0 { countsImages = true }
     written = done
     self.total = total
     draw()
@@ -71,7 +76,7 @@ final class Progress: @unchecked Sendable {
     let elapsed = time - start
     if elapsed >= 0.5 && done > 0 {
       let rate = Double(done) / elapsed
-      text += imagesCoded > 0 ? "  \(grouped(Int(rate))) images/s" : String(format: "  %.1f MB/s", rate / 1e6)
+      text += countsImages || imagesCoded > 0 ? "  \(grouped(Int(rate))) images/s" : String(format: "  %.1f MB/s", rate / 1e6)
       let left = Double(total - done) / rate
       text += "  \(clock(left)) left"
     }

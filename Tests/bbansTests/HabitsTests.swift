@@ -181,12 +181,17 @@ extension CLITests {
     let partly = try run(["half.idx", "-v", "--chunk", "50"], in: folder)
     #expect(partly.stderr.contains(", model fashion-mnist on 1 of 2 chunks (50 of 100 images), zstd on the rest, "),
             "\(partly.stderr)")
+    let partlyBack = try run(["-dc", "half.idx.bba", "-v"], in: folder)
+    #expect(partlyBack.stdout == half)
+    #expect(partlyBack.stderr.contains(": 78416 bytes, 100 images, with model fashion-mnist on 1 of 2 chunks, "), "\(partlyBack.stderr)")
 
     // Random images that the random tiny model codes worse than zstd: "zstd", and the model tried.
     let (model, idx, _) = try fixtures(in: folder)
     let fallback = try run(["compress", idx.path, "--model", model.path, "-v"], in: folder)
     #expect(fallback.status == 0)
     #expect(fallback.stderr.contains(", zstd (model tiny coded no chunk smaller), "), "\(fallback.stderr)")
+    let fallbackBack = try run(["-dc", "images.idx.bba", "--model", model.path, "-v"], in: folder)
+    #expect(fallbackBack.stderr.contains(": 3216 bytes, 50 images (zstd), "), "\(fallbackBack.stderr)")
   }
 
   @Test func notesForDataNoModelTakes() throws {
