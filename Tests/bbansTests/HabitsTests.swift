@@ -230,6 +230,24 @@ extension CLITests {
     }
   }
 
+  /// On a terminal (util-linux's `script` gives one, where it is installed): a bar that moves
+  /// with the images, then the summary; with -q, nothing.
+  @Test func aTerminalGetsAProgressBarAndASummary() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // No terminal to be had (no /dev/ptmx in a sandbox): nothing to test.
+    guard try shell("script -qec true /dev/null", in: folder).status == 0 else { return }
+    try Self.fashion.write(to: folder.appendingPathComponent("fashion.idx"))
+    let shown = try shell("script -qec '\"$BBANS\" fashion.idx --chunk 50 -T1' /dev/null", in: folder)
+    let text = String(decoding: shown.stdout, as: UTF8.self)
+    #expect(shown.status == 0, "\(text)")
+    #expect(text.contains("\rcompressing fashion.idx ["), "\(text)")
+    #expect(text.contains("bbans: fashion.idx → fashion.idx.bba: 78416 → "), "\(text)")
+    let quiet = try shell("script -qec '\"$BBANS\" -d fashion.idx.bba -c -q >/dev/null' /dev/null", in: folder)
+    #expect(quiet.status == 0 && quiet.stdout.isEmpty, "\(String(decoding: quiet.stdout, as: UTF8.self))")
+  }
+
   /// `bbans -c FILE | head -c 10`: bbans ends without a word, with status 141, and leaves
   /// no temporary file.
   @Test func aClosedPipeEndsQuietly() throws {
