@@ -21,7 +21,7 @@ enum CLIError: Error, CustomStringConvertible {
     case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
     case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
     case .unknownSuffix(let path): return "\(path) does not end in .bba; name the output with -o"
-    case .terminalOutput: return "refusing to write compressed data to a terminal; redirect it or use -o"
+    case .terminalOutput: return "refusing to write compressed data to a terminal; redirect it, name a file with -o, or use -f to write it anyway"
     case .invalidArgument(let text): return text
     case .sameFile(let path): return "\(path) is both the input and the output; name another output with -o"
     case .brokenPipe: return "standard output was closed"
