@@ -16,6 +16,11 @@ public struct CompressionOptions: Sendable {
   /// once). A chunk uses fewer when it has under `minImagesPerLane` images per lane: each lane
   /// costs its 64-bit head, which small chunks should not pay 32 times.
   public var laneCount: Int = 32
+  /// Called as images are coded with bits-back, with the count since the last call (a few
+  /// images at a time), for a progress display finer than `compress`'s `progress`, which is
+  /// called once per chunk. It is called from the threads that code the chunks, so it must be
+  /// thread-safe. The output does not depend on it.
+  public var imageProgress: (@Sendable (_ imagesCoded: Int) -> Void)? = nil
 
   /// The fewest images per lane a chunk is given (below 16 × laneCount images, fewer lanes):
   /// a lane's head costs at most 64 / (16 × 784) ≈ 0.005 bits/dim of an MNIST image.
@@ -75,6 +80,8 @@ public enum Compressor {
   /// by a group of chunks (`threadCount` of them) whatever the input's size. The first pass
   /// (`InputScan`) learns what the file is and checks that everything around its pixels comes
   /// back byte for byte: the container is never one that the decompressor cannot decode.
+  /// `progress` is called after each chunk with what is done and the total: images, for images
+  /// (then it is called first with none done, to give the total), or bytes.
   /// - Throws: `BitsBackError.modelDoesNotFit` for a named model that does not fit,
   ///   `BitsBackError.inputChanged` when the input changed between the two passes, the input's
   ///   and `write`'s errors.
@@ -151,11 +158,29 @@ public enum Compressor {
       guard images.count > 0 else { return nil }
       let transform = binary ?? .identity
       guard let best = bestBuiltin(for: images, binary: binary != nil, transform: transform) else {
-        notes.append("no built-in model takes \(images.height)×\(images.width)×\(images.channels) \(binary != nil ? "binary" : "8-bit") images, so the data goes through zstd; train one with bbans train")
+        notes.append(noModelNote(images, binary: binary != nil))
         return nil
       }
       return Plan(images: images, model: best, transform: transform)
     }
+  }
+
+  /// Why no built-in model codes the images, in one line: an (N, 784) array that a built-in
+  /// model would take as (N, 28, 28), or a shape none takes.
+  static func noModelNote(_ images: ScannedImages, binary: Bool) -> String {
+    let kind = binary ? " binary" : ""
+    if images.height == 1 && images.channels == 1 {
+      let side = Int(Double(images.width).squareRoot().rounded())
+      // The shortest name of a context model ("mnist" before "fashion-mnist" and "mnist-plain").
+      let fitting = ModelRegistry.builtinNames.filter { name in
+        guard let a = ModelRegistry.builtinArchitecture(named: name) else { return false }
+        return a.height == side && a.width == side && a.channels == 1 && (a.likelihood == .bernoulli) == binary
+      }.min { ($0.hasSuffix("-plain") ? 1 : 0, $0.count) < ($1.hasSuffix("-plain") ? 1 : 0, $1.count) }
+      if side * side == images.width, let fitting {
+        return "an (N, \(images.width)) array: reshape to (N, \(side), \(side)) to use model \(fitting)"
+      }
+    }
+    return "no built-in model for \(images.height)×\(images.width)×\(images.channels)\(kind) images; train one with bbans train"
   }
 
   /// The built-in model that fits the images (shape; binary or 8-bit) and codes the first of
@@ -209,7 +234,8 @@ public enum Compressor {
     let threads = max(1, options.threadCount)
     let perChunk = max(1, options.chunkImageCount ?? Self.defaultChunk(images.count))
     let chunkCount = images.count == 0 ? 0 : (images.count - 1) / perChunk + 1
-    let coder = ChunkCoder(model: plan.model.vae)
+    var coder = ChunkCoder(model: plan.model.vae)
+    coder.onImagesCoded = options.imageProgress
     // IDX and NPY pixels are read again (the second pass); a PGM file's were kept.
     let reader: PlainReader<Input>? = images.keptPixels == nil ? try PlainReader(input, gzipHeaderSize: scan.gzipHeaderSize) : nil
     if let reader {
@@ -220,6 +246,7 @@ public enum Compressor {
     }
     var records: [ChunkRecord] = []
     var done = 0
+    progress?(0, images.count)  // the total, before the first chunk is done
     // Chunks in groups of `threads`: read, coded at once, written in order; memory stays bounded.
     for groupStart in stride(from: 0, to: chunkCount, by: threads) {
       let group = groupStart..<min(groupStart + threads, chunkCount)

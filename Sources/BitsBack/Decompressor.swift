@@ -12,6 +12,8 @@ public struct DecompressionReport: Sendable {
   public var modelName: String?
   public var imageCount: Int = 0
   public var chunkCount: Int = 0
+  /// The chunks that the model decoded (the others went through zstd or were stored).
+  public var bitsBackChunkCount: Int = 0
 }
 
 /// Decompresses .bba containers back to the original bytes, bit for bit.
@@ -31,12 +33,17 @@ public enum Decompressor {
   ///     without the encoder that rebuilds its deflate stream, the encoder to use (what
   ///     `BitsBackError.rebuildNeedsEncoding` names); nil tries the one its header suggests and
   ///     hashes what the others would make.
+  ///   - progress: called after each chunk with the images (or, for opaque bytes, the bytes)
+  ///     written so far and their total; for images, first with none, to give the total.
+  ///   - imageProgress: called as images are decoded, with the count since the last call, from
+  ///     the threads that decode the chunks (so it must be thread-safe).
   /// - Throws: `ContainerError` for a damaged or foreign container, `BitsBackError` for a model
   ///   that is not available or data that does not decode, and the IO errors of the file formats.
   public static func decompress(
     source: some ByteSource, models: [CodingModel] = [], threadCount: Int = 2,
     gzipEncoding: DeflateEncoding? = nil,
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+    imageProgress: (@Sendable (_ imagesDecoded: Int) -> Void)? = nil,
     write: @escaping ([UInt8]) throws -> Void
   ) throws -> DecompressionReport {
     var reader = try ContainerReader(source: source)
@@ -83,7 +90,8 @@ public enum Decompressor {
         throw BitsBackError.implausibleSize(
           "the header describes \(header.height)×\(header.width)×\(header.channels) images, but its model codes \(a.height)×\(a.width)×\(a.channels)")
       }
-      let made = ChunkCoder(model: found.vae)
+      var made = ChunkCoder(model: found.vae)
+      made.onImagesCoded = imageProgress
       model = found
       coder = made
       return made
@@ -112,6 +120,7 @@ public enum Decompressor {
     let output = try OriginalWriter(layout: layout, pixelCount: pixelCount, alternatives: alternatives, sink: write)
     var items: UInt64 = 0
     var ended = false
+    progress?(0, Int(clamping: header.itemCount))  // the total, before the first chunk is done
     while !ended {
       // A group of chunks, each checked before it is decoded, then decoded at once.
       var group: [(ChunkRecord, [UInt8])] = []
@@ -146,6 +155,7 @@ public enum Decompressor {
         try output.write(pixels: try result!.get())
         report.imageCount += Int(group[i].0.itemCount)
         report.chunkCount += 1
+        if group[i].0.method == .bitsBack { report.bitsBackChunkCount += 1 }
         progress?(report.imageCount, Int(clamping: header.itemCount))
       }
     }

@@ -41,7 +41,7 @@ struct Bench: ParsableCommand {
       do {
         results.append(try measure(file))
       } catch {
-        FileHandle.standardError.write(Data("bbans: error: \(file): \(error)\n".utf8))
+        writeStandardError("bbans: error: \(file): \(error)\n")
         failed = true
       }
     }

@@ -80,11 +80,33 @@ final class OutputFile {
     if a.st_dev == b.st_dev && a.st_ino == b.st_ino { throw CLIError.sameFile(output) }
   }
 
+  /// - Throws: `CLIError.brokenPipe` when standard output's reader has gone (EPIPE),
+  ///   `CLIError.cannotWrite` for any other failure.
   func write(_ bytes: some Collection<UInt8>) throws {
+    if case .standardOutput = destination {
+      try Self.writeStandardOutput(Array(bytes))
+      return
+    }
     do {
       try handle.write(contentsOf: Data(bytes))
     } catch {
       throw CLIError.cannotWrite(path, reason: "\(error.localizedDescription)")
+    }
+  }
+
+  /// write(2) to descriptor 1 until all is written.
+  static func writeStandardOutput(_ bytes: [UInt8]) throws {
+    var done = 0
+    while done < bytes.count {
+      let written = bytes.withUnsafeBytes { systemWrite(1, $0.baseAddress! + done, $0.count - done) }
+      if written >= 0 {
+        done += written
+        continue
+      }
+      let failure = errno
+      if failure == EINTR { continue }
+      if failure == EPIPE { throw CLIError.brokenPipe }
+      throw CLIError.cannotWrite("standard output", reason: String(cString: strerror(failure)))
     }
   }
 

@@ -29,6 +29,10 @@ package struct ChunkCoder {
   package let pixelCount: Int
   let latentCount: Int
   let prior: Uniform
+  /// Called after each step with the images it coded, for a progress display that moves with
+  /// the images rather than the chunks. Chunks are coded at once on several threads, so it must
+  /// be thread-safe; it sees nothing of the message, which is the same with or without it.
+  package var onImagesCoded: (@Sendable (_ images: Int) -> Void)?
 
   package init(model: VAE) {
     self.model = model
@@ -93,6 +97,7 @@ package struct ChunkCoder {
           pushImages(batch, lanes: l..<(l + 1), decoderOutputs: parameters, stepper: stepper, message: &message)
           pushPrior(latents, lane: l, message: &message)
         }
+        onImagesCoded?(active)
         continue
       }
       let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
@@ -100,6 +105,7 @@ package struct ChunkCoder {
       let parameters = likelihoodParameters(latents, lanes: 0..<active)
       pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, stepper: stepper, message: &message)
       for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
+      onImagesCoded?(active)
     }
     Self.pushStepCount(sequentialSteps, onto: &message)
     return message
@@ -174,6 +180,7 @@ package struct ChunkCoder {
         let target = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
         target.update(from: batch.baseAddress! + l * pixelCount, count: pixelCount)
       }
+      onImagesCoded?(active)
     }
     return true
   }

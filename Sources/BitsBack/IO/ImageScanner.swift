@@ -178,13 +178,31 @@ struct ImageScanner {
   /// What to tell the user about a file that looked like images but is not one bbans codes.
   static func note(for error: IOError) -> String? {
     switch error {
-    case .unsupportedElementType(let format, let found):
-      return "\(format) file of \(found) values: bbans models uint8 images; stored with zstd"
+    case .unsupportedElementType(_, let found):
+      return "\(elementTypeName(found)) data: bbans models uint8 images; stored with zstd"
     case .unsupportedShape(let format, let reason):
       return "\(format) file: \(reason); stored with zstd"
     default:
       return nil
     }
+  }
+
+  /// NumPy's name for an element type as the file readers describe it ("dtype '<f4'",
+  /// "32-bit float"): what a user of NumPy or PyTorch calls it.
+  static func elementTypeName(_ found: String) -> String {
+    let idxNames = [
+      "signed 8-bit": "int8", "16-bit integer": "int16", "32-bit integer": "int32",
+      "32-bit float": "float32", "64-bit float": "float64",
+    ]
+    if let name = idxNames[found] { return name }
+    guard found.hasPrefix("dtype '"), found.hasSuffix("'") else { return found }
+    var descr = found.dropFirst(7).dropLast()
+    if let first = descr.first, "<>|=".contains(first) { descr = descr.dropFirst() }
+    guard let kind = descr.first, let size = Int(descr.dropFirst()) else { return found }
+    let kinds: [Character: String] = ["f": "float", "i": "int", "u": "uint", "c": "complex"]
+    if kind == "b" && size == 1 { return "bool" }
+    guard let word = kinds[kind] else { return found }
+    return "\(word)\(size * 8)"
   }
 }
 
