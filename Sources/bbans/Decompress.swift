@@ -92,7 +92,7 @@ struct Decompress: ParsableCommand {
       text += ", \(report.imageCount) images with model \(name)"
     } else if let name = report.modelName, report.bitsBackChunkCount > 0 {
       text += ", \(report.imageCount) images, with model \(name) on \(report.bitsBackChunkCount) of \(report.chunkCount) chunks"
-    } else if report.modelName != nil {
+    } else if report.imageCount > 0 {
       text += ", \(report.imageCount) images (zstd)"
     } else {
       text += " (zstd)"
