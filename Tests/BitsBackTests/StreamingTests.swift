@@ -96,6 +96,19 @@ import TestSupport
     }
   }
 
+  @Test func aHeaderWhoseOriginalSizeDisagreesWithTheRebuiltFileIsRefused() throws {
+    let container = try Compressor.compress(Self.file, options: options())
+    var reader = try ContainerReader(source: MemoryByteSource(container))
+    var header = reader.header
+    var chunks: [(ChunkRecord, [UInt8])] = []
+    while let chunk = try reader.nextChunk() { chunks.append(chunk) }
+    header.originalSize += 1
+    let forged = try CorruptionTableTests.write(header, chunks, originalChecksum: reader.trailer!.originalChecksum)
+    #expect(throws: BitsBackError.implausibleSize("the header gives the original \(Self.file.count + 1) bytes, the rebuilt file has \(Self.file.count)")) {
+      try Decompressor.decompress(forged, models: [Self.model])
+    }
+  }
+
   // MARK: - gzip
 
   /// Each gzip file of images: the model codes its pixels when an encoder rebuilds it, zstd its
