@@ -60,6 +60,8 @@ public final class FileInput: CompressionInput {
   /// Whether reads come from the spool (after the first rewind) or the descriptor.
   private var readingSpool = false
   private let seekable: Bool
+  /// Where a seekable input starts (its offset when opened).
+  private let start: off_t
 
   /// Opens `path` for reading ("-" is standard input).
   /// - Throws: `IOError.fileAccess` when it cannot be opened or is a directory.
@@ -85,7 +87,10 @@ public final class FileInput: CompressionInput {
       if ownsDescriptor { close(descriptor) }
       throw IOError.fileAccess(path: path, reason: "it is a directory")
     }
-    seekable = kind == S_IFREG && lseek(descriptor, 0, SEEK_CUR) >= 0
+    // Standard input redirected from a file may start past the file's first byte: the input
+    // is what follows that offset, and a rewind goes back to it.
+    start = kind == S_IFREG ? lseek(descriptor, 0, SEEK_CUR) : -1
+    seekable = start >= 0
   }
 
   deinit {
@@ -108,7 +113,7 @@ public final class FileInput: CompressionInput {
 
   public func rewind() throws {
     if seekable {
-      guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw IOError.fileAccess(path: path, reason: Self.errnoText()) }
+      guard lseek(descriptor, start, SEEK_SET) == start else { throw IOError.fileAccess(path: path, reason: Self.errnoText()) }
       return
     }
     // A stream: the rest of it goes to the spool first, then the spool is read from its start.
