@@ -217,6 +217,27 @@ import TestSupport
   }
 }
 
+extension GzipRoundTripTests {
+  /// Standard input redirected from a file, already read up to some offset (as a shell's
+  /// `{ head -c 16 >/dev/null; bbans compress -; } < file` leaves it): the input is what
+  /// follows, on both passes.
+  @Test func standardInputFromAFileStartsWhereItStands() throws {
+    let folder = try cli.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (_, idx, bytes) = try cli.fixtures(in: folder, count: 20)
+    let archive = folder.appendingPathComponent("rest.bba")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "{ head -c 16 >/dev/null; \"$0\" compress - > \"$1\"; } < \"$2\"", CLITests.binary.path, archive.path, idx.path]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let back = try cli.run(["decompress", "-c", archive.path], in: folder)
+    #expect(back.status == 0, "\(back.stderr)")
+    #expect(back.stdout == bytes.dropFirst(16))
+  }
+}
+
 /// The repository's testdata folder.
 func ioTestdataFolder() -> String {
   URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
