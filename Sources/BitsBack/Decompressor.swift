@@ -176,6 +176,15 @@ public enum Decompressor {
     return report
   }
 
+  /// Whether the container keeps a gzip file's pixels without the encoder that rebuilds its
+  /// deflate stream (written by bbans up to commit 743e125): decompressing it may then throw
+  /// `BitsBackError.rebuildNeedsEncoding`, after a first pass that finds the encoder.
+  public static func lacksGzipEncoder(_ header: ContainerHeader) throws -> Bool {
+    guard !header.modelName.isEmpty else { return false }
+    let layout = try SideBytes(decoding: header.sideBytes).layout
+    return layout.gzip != nil && layout.gzip?.encoding == nil
+  }
+
   /// Decompresses a container in memory.
   public static func decompress(
     _ input: [UInt8], models: [CodingModel] = [], threadCount: Int = 2,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitsBack
+import Container
 import Foundation
 
 #if canImport(Glibc)
@@ -55,11 +56,24 @@ struct Decompress: ParsableCommand {
       let progress = Progress("decompressing \(input == "-" ? "standard input" : input)", enabled: common.showsProgress)
       let imageProgress: (@Sendable (Int) -> Void)? = progress.enabled ? progress.add : nil
       defer { progress.finish() }
+      // An archive of an earlier bbans that kept a gzip file without its encoder: a stream
+      // output cannot be written twice, so the encoder is found first, by a pass that writes
+      // nothing (a file output is simply written again when the first guess is wrong).
+      var encoding: DeflateEncoding? = nil
+      if output.writtenPath == nil, input != "-",
+        try Decompressor.lacksGzipEncoder(try ContainerReader(source: try FileByteSource(path: input)).header)
+      {
+        do {
+          _ = try Decompressor.decompress(source: try FileByteSource(path: input), models: models, threadCount: common.threadCount) { _ in }
+        } catch BitsBackError.rebuildNeedsEncoding(let found) {
+          encoding = found
+        }
+      }
       // Chunk by chunk into the temporary file, kept only once the whole file has checked out.
       do {
         report = try Decompressor.decompress(
-          source: source, models: models, threadCount: common.threadCount, progress: progress.update,
-          imageProgress: imageProgress
+          source: source, models: models, threadCount: common.threadCount, gzipEncoding: encoding,
+          progress: progress.update, imageProgress: imageProgress
         ) { try output.write($0) }
       } catch BitsBackError.rebuildNeedsEncoding(let encoding) {
         // An archive of an earlier bbans whose gzip encoder was not recorded: now known.

@@ -238,6 +238,26 @@ extension GzipRoundTripTests {
   }
 }
 
+extension GzipRoundTripTests {
+  /// The archives that bbans of commit 743e125 wrote for GNU gzip files and could not decode:
+  /// back to the original `.gz`, to a file and to standard output, the encoder found whether
+  /// or not the header suggests it.
+  @Test(arguments: ["fashion-mnist-100-gzip5.idx.gz", "fashion-mnist-100-gzip9.idx.gz"])
+  func legacyArchivesOfGNUGzipFilesDecode(_ name: String) throws {
+    let folder = try cli.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let legacy = URL(fileURLWithPath: ioTestdataFolder()).appendingPathComponent("golden/legacy")
+    let original = try Data(contentsOf: legacy.appendingPathComponent(name))
+    let archive = legacy.appendingPathComponent(name + ".bba").path
+    let toFile = try cli.run(["decompress", archive, "-o", folder.appendingPathComponent(name).path], in: folder)
+    #expect(toFile.status == 0, "\(toFile.stderr)")
+    #expect(try Data(contentsOf: folder.appendingPathComponent(name)) == original)
+    let toStdout = try cli.run(["-dc", archive], in: folder)
+    #expect(toStdout.status == 0, "\(toStdout.stderr)")
+    #expect(toStdout.stdout == original)
+  }
+}
+
 /// The repository's testdata folder.
 func ioTestdataFolder() -> String {
   URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
