@@ -109,6 +109,29 @@ import TestSupport
     }
   }
 
+  /// Found by FuzzRoundTrip: an NPY version 2 header cut after 10 bytes made the scanner read
+  /// its 4-byte length past what it had.
+  @Test func shortHeadersOfEveryFormatRoundTrip() throws {
+    let npy2: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 0x02, 0x00, 0x19, 0x71, 0x3A, 0x20, 0x46, 0x61, 0x6C, 0xE1,
+                         0xE1, 0xE1, 0xEE, 0xE8, 0xB9, 0x99, 0x7F, 0x5C]
+    var inputs: [[UInt8]] = [npy2]
+    for file in [npy2, Fixtures.idx([1, 2, 3, 4], count: 1, height: 2, width: 2), Array("P5 2 2 255\n".utf8) + [1, 2, 3, 4]] {
+      for length in 0...min(file.count, 24) { inputs.append(Array(file.prefix(length))) }
+    }
+    for input in inputs {
+      for streamed in [false, true] {
+        var container: [UInt8] = []
+        if streamed {
+          var source = TricklingInput(bytes: input)
+          _ = try Compressor.compress(&source, options: CompressionOptions()) { container += $0 }
+        } else {
+          container = try Compressor.compress(input)
+        }
+        #expect(try Decompressor.decompress(container) == input, "\(input)")
+      }
+    }
+  }
+
   // MARK: - gzip
 
   /// Each gzip file of images: the model codes its pixels when an encoder rebuilds it, zstd its

@@ -89,6 +89,7 @@ struct ImageScanner {
   private func headWanted() -> Int {
     if head.count >= 10 && NPYFile.hasMagic(head) {
       let lengthSize = head[6] == 1 ? 2 : 4
+      guard head.count >= 8 + lengthSize else { return 8 + lengthSize }
       let length = (0..<lengthSize).reduce(0) { $0 | Int(head[8 + $1]) << (8 * $1) }
       return 8 + lengthSize + min(length, NPYFile.maxHeaderSize + 1)
     }
