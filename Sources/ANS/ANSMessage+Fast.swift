@@ -8,6 +8,8 @@
 //    Then x' = x + c + q·(M − f) equals q·M + (x − q·f) + c, without computing the remainder.
 //    For f = 1 take m = 2^64 − 1 (q = x − 1) and fold the difference into the bias (c + M − 1).
 // 2. Bulk loops that keep the head in a register and touch the tail through a raw buffer.
+// 3. Pops above a slot table's reach: a bucket index over the top bits of the slot narrows the
+//    search to the few symbols whose intervals meet that bucket.
 
 /// A symbol's interval [start, start + frequency) prepared for pushes without division.
 public struct ANSEncodingSymbol: Sendable, Equatable {
@@ -120,6 +122,70 @@ extension ANSMessage {
         let symbol = Int(symbolOfSlot[Int(slot)])
         output[i] = Index(truncatingIfNeeded: symbol)
         x = UInt64(frequencies[symbol]) &* (x &>> n) &+ slot &- UInt64(starts[symbol])
+        if x < Self.headLowerBound {
+          let word: UInt32
+          if available > 0 {
+            available -= 1
+            word = tail[available]
+          } else {
+            word = 0
+            floorReads += 1
+          }
+          x = (x &<< 32) | UInt64(word)
+        }
+      }
+    }
+    headStorage[lane] = x
+    tailStorage.removeLast(tailStorage.count - available)
+    floorCount += floorReads
+  }
+}
+
+extension ANSMessage {
+  /// Pops `output.count` symbols from one lane with a bucket index, for precisions too high for
+  /// a slot table. The slots are cut into 2^(n − bucketShift) buckets of 2^bucketShift slots;
+  /// `firstSymbolOfBucket[b]` is the symbol whose interval holds slot b·2^bucketShift, with one
+  /// more entry, K − 1, after the last bucket. A slot of bucket b then lies in a symbol between
+  /// `firstSymbolOfBucket[b]` and `firstSymbolOfBucket[b + 1]`: a scan of a few cumulative
+  /// frequencies, or a binary search when many symbols share the bucket. Both find the one
+  /// symbol s with C(s) ≤ slot < C(s + 1), so the message is that of any other search.
+  ///
+  /// - Parameters:
+  ///   - starts: C(0) … C(K), K + 1 entries, C(K) = 2^precisionBits.
+  ///   - frequencies: the frequency of each symbol.
+  /// - Complexity: O(output.count) when each bucket holds few symbol boundaries (the scan stops
+  ///   at the first); O(log K) per symbol at worst.
+  @inlinable
+  public mutating func popAll<Index: FixedWidthInteger>(
+    into output: UnsafeMutableBufferPointer<Index>, precisionBits: Int, bucketShift: Int,
+    firstSymbolOfBucket: UnsafePointer<UInt32>, starts: UnsafePointer<UInt32>,
+    frequencies: UnsafePointer<UInt32>, lane: Int = 0
+  ) {
+    guard !output.isEmpty else { return }
+    let mask = (UInt64(1) << precisionBits) &- 1
+    let n = UInt64(precisionBits)
+    let shift = UInt64(bucketShift)
+    var x = headStorage[lane]
+    var available = tailStorage.count
+    var floorReads = 0
+    tailStorage.withUnsafeBufferPointer { tail in
+      for i in 0..<output.count {
+        let slot = x & mask
+        let bucket = Int(truncatingIfNeeded: slot &>> shift)
+        var symbol = Int(truncatingIfNeeded: firstSymbolOfBucket[bucket])
+        let last = Int(truncatingIfNeeded: firstSymbolOfBucket[bucket &+ 1])
+        if last &- symbol <= 8 {
+          // C(last + 1) > slot, so the scan stops by `last`.
+          while UInt64(starts[symbol &+ 1]) <= slot { symbol &+= 1 }
+        } else {
+          var high = last &+ 1  // invariant: C(symbol) ≤ slot < C(high)
+          while high &- symbol > 1 {
+            let middle = (symbol &+ high) &>> 1
+            if UInt64(starts[middle]) <= slot { symbol = middle } else { high = middle }
+          }
+        }
+        output[i] = Index(truncatingIfNeeded: symbol)
+        x = UInt64(frequencies[symbol]) &* (x &>> n) &+ slot &- UInt64(starts[symbol])  // x = D(x)
         if x < Self.headLowerBound {
           let word: UInt32
           if available > 0 {

@@ -3,8 +3,12 @@ import ANS
 /// A distribution over 0..<K given by integer frequencies that sum to 2^precisionBits.
 ///
 /// Built once, used for many symbols: pushes use precomputed reciprocals (no division), pops a
-/// slot table when 2^precisionBits ≤ 2^20, a binary search otherwise. For a fixed alphabet, use
-/// `push(_:onto:lane:)` with a buffer of symbols: it keeps the head in a register.
+/// slot table when 2^precisionBits ≤ 2^20 and K ≤ 2^16. Otherwise a table of one entry per slot
+/// would not fit in cache (2^24 slots are 32 MiB), so pops use a bucket index instead: the top
+/// bits of the slot pick a bucket, and a short search among the symbols that meet it finds the
+/// symbol. Every path finds the one symbol whose interval holds the slot, so the message does not
+/// depend on which ran. For a fixed alphabet, use `push(_:onto:lane:)` with a buffer of symbols:
+/// it keeps the head in a register.
 ///
 /// Example:
 /// ```swift
@@ -22,6 +26,11 @@ public struct Categorical: IntervalCodec, Sendable {
   @usableFromInline let encodingTable: [ANSEncodingSymbol]
   /// For each slot, its symbol (empty when the precision is too high for a table).
   @usableFromInline let symbolOfSlot: [UInt16]
+  /// When there is no slot table: for each bucket of 2^bucketShift slots, the symbol whose
+  /// interval holds its first slot, then K − 1 (empty when there is a slot table).
+  @usableFromInline let firstSymbolOfBucket: [UInt32]
+  /// log₂ of the slots per bucket: a slot's bucket is slot >> bucketShift.
+  @usableFromInline let bucketShift: Int
 
   /// The largest precision that gets a slot table (2^20 two-byte entries).
   public static let maxTablePrecisionBits = 20
@@ -55,8 +64,26 @@ public struct Categorical: IntervalCodec, Sendable {
         for slot in Int(cumulative[i])..<Int(cumulative[i] + f) { table[slot] = UInt16(i) }
       }
       symbolOfSlot = table
+      firstSymbolOfBucket = []
+      bucketShift = 0
     } else {
       symbolOfSlot = []
+      // About 16 buckets per symbol, at most 2^16 (256 KiB): most buckets then lie inside one
+      // symbol's interval, and for 256 symbols the index (16 KiB) stays in the L1 cache.
+      let symbolBits = Int.bitWidth - (frequencies.count - 1).leadingZeroBitCount
+      let bucketBits = min(precisionBits, max(8, min(16, symbolBits + 4)))
+      let shift = precisionBits - bucketBits
+      var index: [UInt32] = []
+      index.reserveCapacity((1 << bucketBits) + 1)
+      var symbol = 0  // invariant: C(symbol) ≤ the bucket's first slot
+      for bucket in 0..<(1 << bucketBits) {
+        let first = UInt32(bucket << shift)
+        while cumulative[symbol + 1] <= first { symbol += 1 }
+        index.append(UInt32(symbol))
+      }
+      index.append(UInt32(frequencies.count - 1))
+      firstSymbolOfBucket = index
+      bucketShift = shift
     }
   }
 
@@ -106,7 +133,12 @@ public struct Categorical: IntervalCodec, Sendable {
     if !symbolOfSlot.isEmpty {
       symbol = Int(symbolOfSlot[Int(slot)])
     } else {
-      symbol = searchQuantizedCDF(slot: slot, symbolCount: frequencies.count) { cumulative[$0] }.symbol
+      // C(first) ≤ slot < C(last + 1): the slot's symbol lies between the two.
+      let bucket = Int(slot >> bucketShift)
+      let first = Int(firstSymbolOfBucket[bucket]), last = Int(firstSymbolOfBucket[bucket + 1])
+      symbol = searchQuantizedCDF(
+        slot: slot, between: first, cumulative[first], and: last + 1, cumulative[last + 1]
+      ) { cumulative[$0] }.symbol
     }
     return (symbol, cumulative[symbol], frequencies[symbol])
   }
@@ -141,7 +173,16 @@ public struct Categorical: IntervalCodec, Sendable {
     into output: UnsafeMutableBufferPointer<S>, from message: inout ANSMessage, lane: Int = 0
   ) {
     guard !symbolOfSlot.isEmpty else {
-      for i in output.indices { output[i] = S(truncatingIfNeeded: pop(from: &message, lane: lane)) }
+      firstSymbolOfBucket.withUnsafeBufferPointer { index in
+        cumulative.withUnsafeBufferPointer { starts in
+          frequencies.withUnsafeBufferPointer { freqs in
+            message.popAll(
+              into: output, precisionBits: precisionBits, bucketShift: bucketShift,
+              firstSymbolOfBucket: index.baseAddress!, starts: starts.baseAddress!,
+              frequencies: freqs.baseAddress!, lane: lane)
+          }
+        }
+      }
       return
     }
     symbolOfSlot.withUnsafeBufferPointer { table in

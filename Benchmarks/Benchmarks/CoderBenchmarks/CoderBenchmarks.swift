@@ -25,6 +25,22 @@ func categoricalStream() -> (Categorical, [UInt8]) {
   return (codec, symbols)
 }
 
+/// The workload of `scripts/bench-constriction.py`, for a side-by-side run: 256 symbols at 24-bit
+/// precision (above the slot table's reach, so pops go through the bucket index), the pmf of a
+/// Gaussian (mean 127.5, standard deviation 20) integrated over each symbol's unit interval,
+/// plus 1e-6, normalized; and 10M symbols drawn from it.
+func gaussian256Stream() -> (Categorical, [UInt8]) {
+  let weights = (0..<256).map { i in
+    Portable.normalCDF((Double(i + 1) - 127.5) / 20) - Portable.normalCDF((Double(i) - 127.5) / 20) + 1e-6
+  }
+  let codec = Categorical(probabilities: weights, precisionBits: 24)
+  var generator = SeededGenerator(seed: 3)
+  let symbols = (0..<categoricalSymbolCount).map { _ in
+    UInt8(codec.symbol(at: UInt32.random(in: 0..<(1 << 24), using: &generator)).symbol)
+  }
+  return (codec, symbols)
+}
+
 /// One million discretized Gaussians (each its own μ, σ over 2^12 max-entropy buckets), with a
 /// symbol drawn from each.
 func gaussianStream() -> ([BucketedGaussian], [Int]) {
@@ -48,6 +64,12 @@ let categorical = categoricalStream()
 let categoricalMessage: ANSMessage = {
   var message = ANSMessage()
   categorical.1.withUnsafeBufferPointer { categorical.0.push($0, onto: &message) }
+  return message
+}()
+let gaussian256 = gaussian256Stream()
+let gaussian256Message: ANSMessage = {
+  var message = ANSMessage()
+  gaussian256.1.withUnsafeBufferPointer { gaussian256.0.push($0, onto: &message) }
   return message
 }()
 let gaussians = gaussianStream()
@@ -80,6 +102,26 @@ let benchmarks: @Sendable () -> Void = {
     decoded.withUnsafeMutableBufferPointer { codec.pop(into: $0, from: &copy) }
     benchmark.stopMeasurement()
     blackHole(decoded[0])
+  }
+
+  Benchmark("Gaussian256 (24-bit) push 10M symbols") { benchmark in
+    let (codec, symbols) = gaussian256
+    benchmark.startMeasurement()
+    var message = ANSMessage()
+    symbols.withUnsafeBufferPointer { codec.push($0, onto: &message) }
+    benchmark.stopMeasurement()
+    blackHole(message.bitCount)
+  }
+
+  Benchmark("Gaussian256 (24-bit) pop 10M symbols") { benchmark in
+    let codec = gaussian256.0
+    var decoded = [UInt8](repeating: 0, count: categoricalSymbolCount)
+    var copy = gaussian256Message
+    benchmark.startMeasurement()
+    decoded.withUnsafeMutableBufferPointer { codec.pop(into: $0, from: &copy) }
+    benchmark.stopMeasurement()
+    // Outside the measurement: a fast pop that decoded wrongly would be no result.
+    precondition(decoded == gaussian256.1 && copy.isEmpty, "Gaussian256: the pop did not undo the push")
   }
 
   Benchmark("BucketedGaussian push 1M symbols") { benchmark in
