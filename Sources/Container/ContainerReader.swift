@@ -122,18 +122,7 @@ public struct ContainerReader {
     let tailSize = UInt64(ContainerFormat.trailerFixedSize + ContainerFormat.footerSize)
       + UInt64(ContainerFormat.tableEntrySize) * UInt64(index + 1)
     try input.require(record.payloadSize + tailSize, section: "payload of chunk \(index) and the trailer")
-    let section = "payload of chunk \(index)"
-    var payload: [UInt8] = []
-    let computed: UInt64
-    if keepingPayload {
-      payload = try input.read(record.payloadSize, section: section)
-      computed = XXH64.hash(payload)
-    } else {
-      computed = try input.hash(record.payloadSize, section: section)
-    }
-    if computed != record.payloadChecksum {
-      throw ContainerError.chunkChecksumMismatch(chunkIndex: index, stored: record.payloadChecksum, computed: computed)
-    }
+    let payload = try readPayload(of: record, index: index, section: "payload of chunk \(index)", keeping: keepingPayload)
     let (sum, overflow) = totalRawSize.addingReportingOverflow(record.rawSize)
     if overflow {
       throw ContainerError.limitExceeded(field: "total raw size", value: UInt64.max, limit: UInt64.max)
@@ -143,24 +132,31 @@ public struct ContainerReader {
     return (record, payload)
   }
 
-  /// A compact container's one chunk: its payload, checked against the header, then the end
-  /// of the input; the next call returns nil, with a trailer made from the header.
-  private mutating func readCompactChunk(keepingPayload: Bool) throws -> (record: ChunkRecord, payload: [UInt8])? {
-    guard let record = compactRecord else {
-      return nil
-    }
-    let section = "payload of the compact container"
+  /// Reads a chunk's payload (or only hashes it, when it is not kept) and checks its checksum.
+  private mutating func readPayload(
+    of record: ChunkRecord, index: Int, section: String, keeping: Bool
+  ) throws -> [UInt8] {
     var payload: [UInt8] = []
     let computed: UInt64
-    if keepingPayload {
+    if keeping {
       payload = try input.read(record.payloadSize, section: section)
       computed = XXH64.hash(payload)
     } else {
       computed = try input.hash(record.payloadSize, section: section)
     }
     if computed != record.payloadChecksum {
-      throw ContainerError.chunkChecksumMismatch(chunkIndex: 0, stored: record.payloadChecksum, computed: computed)
+      throw ContainerError.chunkChecksumMismatch(chunkIndex: index, stored: record.payloadChecksum, computed: computed)
     }
+    return payload
+  }
+
+  /// A compact container's one chunk: its payload, checked against the header, then the end
+  /// of the input; the next call returns nil, with a trailer made from the header.
+  private mutating func readCompactChunk(keepingPayload: Bool) throws -> (record: ChunkRecord, payload: [UInt8])? {
+    guard let record = compactRecord else {
+      return nil
+    }
+    let payload = try readPayload(of: record, index: 0, section: "payload of the compact container", keeping: keepingPayload)
     let endOffset = input.offset
     let (ended, extra) = try input.atEnd()
     if !ended {

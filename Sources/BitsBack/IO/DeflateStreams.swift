@@ -124,6 +124,7 @@ final class Inflater {
     output: (_ consumed: UnsafeRawBufferPointer, _ content: UnsafeRawBufferPointer) throws -> Void
   ) throws -> Int {
     guard !ended, input.count > 0 else { return 0 }
+    precondition(input.count <= Int(UInt32.max), "Inflater.inflate takes pieces of at most 4 GiB (zlib's counters), not \(input.count) bytes")
     stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
     stream.avail_in = UInt32(input.count)
     var taken = 0

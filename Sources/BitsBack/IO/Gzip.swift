@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// gzip files (RFC 1952) in memory: take a file apart into its wrapper and content, and find
@@ -115,58 +114,32 @@ package enum Gzip {
   /// Inflates the raw deflate stream at `start`, appending to `output`; returns the number of
   /// compressed bytes it took.
   private static func inflate(_ bytes: [UInt8], from start: Int, appendingTo output: inout [UInt8]) throws -> Int {
-    var stream = z_stream()
-    guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-      throw IOError.codecFailure(library: "zlib", message: "inflateInit2 failed")
-    }
-    defer { inflateEnd(&stream) }
-    var buffer = [UInt8](repeating: 0, count: 1 << 18)
-    return try bytes.withUnsafeBufferPointer { input in
-      var fed = start
-      while true {
-        if stream.avail_in == 0 && fed < input.count {
-          let piece = min(input.count - fed, pieceSize)
-          stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + fed)
-          stream.avail_in = UInt32(piece)
-          fed += piece
+    let inflater = try Inflater()
+    var position = start
+    try bytes.withUnsafeBytes { all in
+      // Pieces of at most `pieceSize`: zlib's counters are 32-bit.
+      while !inflater.ended && position < all.count {
+        let piece = UnsafeRawBufferPointer(rebasing: all[position..<min(all.count, position + pieceSize)])
+        let taken = try inflater.inflate(piece) { _, content in
+          if output.count + content.count > maxInflatedSize {
+            throw IOError.limitExceeded(
+              field: "inflated size", value: UInt64(output.count + content.count), limit: UInt64(maxInflatedSize))
+          }
+          output.append(contentsOf: content)
         }
-        let status = buffer.withUnsafeMutableBufferPointer { out -> Int32 in
-          stream.next_out = out.baseAddress
-          stream.avail_out = UInt32(out.count)
-          return CZlib.inflate(&stream, Z_NO_FLUSH)
-        }
-        let produced = buffer.count - Int(stream.avail_out)
-        if output.count + produced > maxInflatedSize {
-          throw IOError.limitExceeded(field: "inflated size", value: UInt64(output.count + produced), limit: UInt64(maxInflatedSize))
-        }
-        output.append(contentsOf: buffer[0..<produced])
-        switch status {
-        case Z_STREAM_END:
-          return fed - Int(stream.avail_in) - start
-        case Z_OK:
-          continue
-        case Z_BUF_ERROR where fed == input.count && stream.avail_in == 0:
-          throw fail("the deflate stream is truncated")
-        default:
-          let message = stream.msg.map { String(cString: $0) } ?? "status \(status)"
-          throw fail("the deflate stream is damaged (\(message))")
-        }
+        if taken == 0 { break }
+        position += taken
       }
     }
+    guard inflater.ended else { throw fail("the deflate stream is truncated") }
+    return position - start
   }
 
   /// CRC-32 (the gzip one), through zlib.
   static func crc32(of bytes: ArraySlice<UInt8>) -> UInt32 {
-    var crc: UInt = 0
-    bytes.withUnsafeBufferPointer { buffer in
-      var position = 0
-      while position < buffer.count {
-        let piece = min(buffer.count - position, pieceSize)
-        crc = CZlib.crc32(crc, buffer.baseAddress! + position, UInt32(piece))
-        position += piece
-      }
-    }
-    return UInt32(truncatingIfNeeded: crc)
+    var crc = CRC32()
+    bytes.withUnsafeBytes { crc.update($0) }
+    return crc.value
   }
 
   /// The encoding of `DeflateEncoding.all` whose raw deflate of `content` is exactly `stream`,

@@ -38,7 +38,6 @@ struct ImageScanner {
   private var prefix: [UInt8] = []
   private var expectedPixels = 0
   private var pixelsSeen = 0
-  private var pixelsPerImage = 0
   private var sample: [UInt8] = []
   private var sampleTarget = 0
   private var seen = [Bool](repeating: false, count: 256)
@@ -87,11 +86,10 @@ struct ImageScanner {
 
   /// How many first bytes `decide` needs: the whole header once its length is known.
   private func headWanted() -> Int {
-    if head.count >= 10 && NPYFile.hasMagic(head) {
-      let lengthSize = head[6] == 1 ? 2 : 4
-      guard head.count >= 8 + lengthSize else { return 8 + lengthSize }
-      let length = (0..<lengthSize).reduce(0) { $0 | Int(head[8 + $1]) << (8 * $1) }
-      return 8 + lengthSize + min(length, NPYFile.maxHeaderSize + 1)
+    if !head.isEmpty && NPYFile.magic.starts(with: head.prefix(6)) {
+      // Bytes up to the header length (12 at most), then the header; a header that cannot be
+      // read fails in `decide` at the next byte.
+      do { return try NPYFile.dataStart(head) ?? 12 } catch { return head.count + 1 }
     }
     if head.count >= 4 && IDXFile.hasMagic(head) { return 4 + 4 * Int(head[3]) }
     return 10
@@ -135,7 +133,7 @@ struct ImageScanner {
     self.dims = dims
     prefix = Array(head[0..<prefixSize])
     expectedPixels = total
-    pixelsPerImage = shape.1 * shape.2 * shape.3
+    let pixelsPerImage = shape.1 * shape.2 * shape.3
     sampleTarget = pixelsPerImage == 0 ? 0 : min(shape.0, Self.sampleImages) * pixelsPerImage
     state = .pixels
   }

@@ -86,6 +86,11 @@ struct InputScan {
 /// The first pass over a gzip file: its member header, its deflate stream inflated into the
 /// image scanner and checked against the encoders that could make it again, its trailer.
 struct GzipScan {
+  /// The note for a stream that none of `DeflateEncoding.all` makes (found mid-stream or at
+  /// its end).
+  static let unknownEncoderNote =
+    "the gzip file's deflate stream was not made by GNU gzip or zlib at any level, so it cannot be rebuilt byte for byte and goes through zstd; gunzip the file first to code its pixels with the model"
+
   /// The most header bytes kept (a stored file name or comment, an extra field).
   static let maxHeaderSize = 1 << 16
 
@@ -147,7 +152,7 @@ struct GzipScan {
         try matcher?.addContent(content)
       }
       if matcher?.isAlive == false {
-        failure = "the gzip file's deflate stream was not made by GNU gzip or zlib at any level, so it cannot be rebuilt byte for byte and goes through zstd; gunzip the file first to code its pixels with the model"
+        failure = Self.unknownEncoderNote
         matcher = nil
       }
       if inflater.ended { noteAfter(UnsafeRawBufferPointer(rebasing: rest[taken...])) }
@@ -177,8 +182,7 @@ struct GzipScan {
       return .failure(GzipFailure("the gzip file's CRC-32 or size does not match its content, so its bytes go through zstd"))
     }
     guard let encoding = try matcher?.finish() else {
-      return .failure(GzipFailure(
-        "the gzip file's deflate stream was not made by GNU gzip or zlib at any level, so it cannot be rebuilt byte for byte and goes through zstd; gunzip the file first to code its pixels with the model"))
+      return .failure(GzipFailure(Self.unknownEncoderNote))
     }
     return .success(GzipWrapper(header: header, encoding: encoding, trailer: after))
   }

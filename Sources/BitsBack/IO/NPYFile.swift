@@ -29,30 +29,41 @@ enum NPYFile {
   /// The largest header this code reads (NumPy writes a few hundred bytes).
   static let maxHeaderSize = 1 << 20
 
-  /// The header at the start of `bytes`: where the values start and the shape, or nil when
-  /// `bytes` ends before the header does.
-  /// - Throws: `IOError` for a wrong magic, version, dtype or order, or a header over 1 MiB.
-  static func header(_ bytes: [UInt8]) throws -> (dataStart: Int, dims: [Int])? {
+  /// Where the values start (the size of magic, version, header length and header), from the
+  /// first bytes of the file, or nil when `bytes` ends before the header length does.
+  /// - Throws: `IOError` for a wrong magic or version, or a header over 1 MiB.
+  static func dataStart(_ bytes: [UInt8]) throws -> Int? {
     func fail(_ reason: String) -> IOError { .malformed(format: "NPY", reason: reason) }
     guard bytes.count >= 10 else {
       guard magic.starts(with: bytes.prefix(6)) else { throw fail("the file does not start with \\x93NUMPY") }
       return nil
     }
     guard hasMagic(bytes) else { throw fail("the file does not start with \\x93NUMPY and its version") }
-    let major = bytes[6]
-    let lengthSize: Int
-    switch major {
-    case 1: lengthSize = 2
-    case 2, 3: lengthSize = 4
-    default: throw fail("version \(major).\(bytes[7]) is not 1, 2 or 3")
-    }
+    let lengthSize = try Self.lengthSize(bytes)
     guard bytes.count >= 8 + lengthSize else { return nil }
     let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
     guard headerLength <= maxHeaderSize else {
       throw IOError.limitExceeded(field: "NPY header length", value: UInt64(headerLength), limit: UInt64(maxHeaderSize))
     }
-    let dataStart = 8 + lengthSize + headerLength
-    guard bytes.count >= dataStart else { return nil }
+    return 8 + lengthSize + headerLength
+  }
+
+  /// The size of the header length field: u16 in version 1, u32 in versions 2 and 3.
+  private static func lengthSize(_ bytes: [UInt8]) throws -> Int {
+    switch bytes[6] {
+    case 1: return 2
+    case 2, 3: return 4
+    case let major: throw IOError.malformed(format: "NPY", reason: "version \(major).\(bytes[7]) is not 1, 2 or 3")
+    }
+  }
+
+  /// The header at the start of `bytes`: where the values start and the shape, or nil when
+  /// `bytes` ends before the header does.
+  /// - Throws: `IOError` for a wrong magic, version, dtype or order, or a header over 1 MiB.
+  static func header(_ bytes: [UInt8]) throws -> (dataStart: Int, dims: [Int])? {
+    func fail(_ reason: String) -> IOError { .malformed(format: "NPY", reason: reason) }
+    guard let dataStart = try Self.dataStart(bytes), bytes.count >= dataStart else { return nil }
+    let lengthSize = try Self.lengthSize(bytes)
     let text = String(decoding: bytes[(8 + lengthSize)..<dataStart], as: UTF8.self)
     var parser = DictParser(text: Array(text.unicodeScalars))
     let dict = try parser.parse()
