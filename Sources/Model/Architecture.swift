@@ -67,11 +67,14 @@ public struct ContextHead: Equatable, Sendable {
   public var hidden: Int
   /// How many of `neighbourOrder`'s offsets the network sees.
   public var neighbourCount: Int
+  /// The summary of the whole causal past (`RowSummary`), or nil for the local neighbourhood only.
+  public var rows: RowSummary?
 
-  public init(features: Int, hidden: Int, neighbourCount: Int = ContextHead.defaultNeighbourCount) {
+  public init(features: Int, hidden: Int, neighbourCount: Int = ContextHead.defaultNeighbourCount, rows: RowSummary? = nil) {
     self.features = features
     self.hidden = hidden
     self.neighbourCount = neighbourCount
+    self.rows = rows
   }
 
   /// Every neighbour a model may use, as (row offset, column offset), nearest first: the
@@ -93,8 +96,72 @@ public struct ContextHead: Equatable, Sendable {
   /// This head's neighbourhood: the first `neighbourCount` offsets of `neighbourOrder`.
   public var neighbours: ArraySlice<(dy: Int, dx: Int)> { Self.neighbourOrder.prefix(neighbourCount) }
 
-  /// Inputs of the per-pixel network: the features, then the neighbours' values.
-  public var inputCount: Int { features + neighbourCount }
+  /// Inputs of the per-pixel network: the features, then the neighbours' values (with a row
+  /// summary: `RowSummary.rowInputCount(_:)` then `leftInputCount(_:)`).
+  public var inputCount: Int {
+    guard let rows else { return features + neighbourCount }
+    return rows.rowInputCount(self) + rows.leftInputCount(self)
+  }
+
+  /// The neighbours in rows above (dy < 0), in `neighbourOrder`'s order.
+  public var aboveNeighbours: [(dy: Int, dx: Int)] { neighbours.filter { $0.dy < 0 } }
+  /// The neighbours to the left in the same row (dy = 0), in `neighbourOrder`'s order.
+  public var leftNeighbours: [(dy: Int, dx: Int)] { neighbours.filter { $0.dy == 0 } }
+}
+
+/// The whole causal past of a pixel, summarised for the per-pixel network (issue 16): what the
+/// local neighbourhood of `ContextHead` misses, in a form that costs little when pixels are
+/// decoded one at a time.
+///
+/// - **Rows above**: a recurrent state per column, s_y[x] ∈ R^S, updated once per finished row
+///   for every column at once (PixelRNN's row LSTM in its lightest form, with ReLU):
+///
+///       s_y[x] = ReLU(b + A · [v_{y−1}[x−k … x+k], s_{y−1}[x−1], s_{y−1}[x], s_{y−1}[x+1]])
+///
+///   with s_{−1} = 0 and v_{−1} = 0 (values outside the image are 0), so that s_y[x] depends on
+///   rows 0…y−1 only, on a cone that widens by one column per row; and a global vector of the
+///   row, g_y = ReLU(c + G · [s_y[0], …, s_y[W−1]]) ∈ R^G, which sees every pixel above.
+/// - **The current row to the left**: E exponential moving averages of the values to the left,
+///   e_x[j] = a_j · e_{x−1}[j] + (1 − a_j) · v[x−1] with e_0 = 0 and a_j = 1 − 2^−(j+1) (fixed,
+///   exact in Float).
+///
+/// The per-pixel network's input is [features, above neighbours, s_y[x], g_y] (known when row y
+/// starts: the "row part") then [left neighbours, e_x] (the "left part"). Its first layer is
+/// computed as (bias + row part · W_row) + left part · W_left, the two products apart and then
+/// added, in training, evaluation, encoding and decoding alike: decoding computes the row part
+/// of a whole row in one product and only the left part pixel by pixel.
+public struct RowSummary: Equatable, Sendable {
+  /// S: the recurrent state per column.
+  public var stateWidth: Int
+  /// G: the row's global vector.
+  public var globalWidth: Int
+  /// k: the state sees the row above at columns x − k … x + k.
+  public var radius: Int
+  /// E: moving averages of the current row's values to the left.
+  public var averages: Int
+  /// Widths of further hidden layers of the per-pixel network, after the first (`hidden`).
+  public var deeper: [Int]
+
+  public init(stateWidth: Int, globalWidth: Int, radius: Int = 2, averages: Int = 4, deeper: [Int] = []) {
+    self.stateWidth = stateWidth
+    self.globalWidth = globalWidth
+    self.radius = radius
+    self.averages = averages
+    self.deeper = deeper
+  }
+
+  /// The state layer's inputs: 2k + 1 values of the row above, then 3 columns of state.
+  public var stateInputCount: Int { 2 * radius + 1 + 3 * stateWidth }
+  public func rowInputCount(_ head: ContextHead) -> Int {
+    head.features + head.aboveNeighbours.count + stateWidth + globalWidth
+  }
+  public func leftInputCount(_ head: ContextHead) -> Int { head.leftNeighbours.count + averages }
+
+  /// The moving averages' decays a_j = 1 − 2^−(j+1).
+  public var decays: [Float] { (0..<averages).map { 1 - Float(sign: .plus, exponent: -($0 + 1), significand: 1) } }
+
+  /// The name of this kind of summary in weights files.
+  public static let kindName = "rows"
 }
 
 /// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
@@ -139,7 +206,16 @@ public struct Architecture: Equatable, Sendable {
   /// Layer sizes of the per-pixel context network, or [] without one.
   var contextSizes: [Int] {
     guard let context else { return [] }
-    return [context.inputCount, context.hidden, parametersPerPixel]
+    return [context.inputCount, context.hidden] + (context.rows?.deeper ?? []) + [parametersPerPixel]
+  }
+  /// Layer sizes of the row summary's state layer and global layer, or [] without a summary.
+  var rowStateSizes: [Int] {
+    guard let rows = context?.rows else { return [] }
+    return [rows.stateInputCount, rows.stateWidth]
+  }
+  var rowGlobalSizes: [Int] {
+    guard let rows = context?.rows else { return [] }
+    return [width * rows.stateWidth, rows.globalWidth]
   }
   /// What the decoder gives per pixel: the head's parameters, or the context features.
   var decoderOutputsPerPixel: Int { context?.features ?? parametersPerPixel }
@@ -169,6 +245,19 @@ public struct Architecture: Equatable, Sendable {
     if let context, !(1...ContextHead.neighbourOrder.count).contains(context.neighbourCount) {
       return "the context network's \(context.neighbourCount) neighbours are not in 1...\(ContextHead.neighbourOrder.count)"
     }
+    if let rows = context?.rows {
+      if channels != 1 { return "a row summary needs images of one channel, not \(channels)" }
+      if width > 1024 { return "a row summary needs images at most 1024 wide, not \(width)" }
+      if !(1...256).contains(rows.stateWidth) || !(0...1024).contains(rows.globalWidth) {
+        return "the row summary's state width \(rows.stateWidth) and global width \(rows.globalWidth) are not in 1...256 and 0...1024"
+      }
+      if !(0...8).contains(rows.radius) || !(0...16).contains(rows.averages) {
+        return "the row summary's radius \(rows.radius) and averages \(rows.averages) are not in 0...8 and 0...16"
+      }
+      if rows.deeper.count > 8 || rows.deeper.contains(where: { !(1...1024).contains($0) }) {
+        return "the context network's deeper layers \(rows.deeper) are not at most 8 widths in 1...1024"
+      }
+    }
     if pixelCount * decoderOutputsPerPixel > limit { return "the decoder would give more than \(limit) outputs" }
     return nil
   }
@@ -176,6 +265,6 @@ public struct Architecture: Equatable, Sendable {
   /// Float parameters in the encoder and decoder.
   public var parameterCount: Int {
     func count(_ s: [Int]) -> Int { zip(s, s.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 } }
-    return count(encoderSizes) + count(decoderSizes) + (context == nil ? 0 : count(contextSizes))
+    return count(encoderSizes) + count(decoderSizes) + count(contextSizes) + count(rowStateSizes) + count(rowGlobalSizes)
   }
 }

@@ -90,6 +90,20 @@ extension VAE {
     precondition(decoderOutputs.count == count * p * f && pixels.count >= count * p,
                  "VAE.pixelParameters: \(decoderOutputs.count) outputs and \(pixels.count) pixels for \(count) images")
     guard count > 0 else { return [] }
+    if head.rows != nil, let rows, let context {
+      // Teacher forcing over blocks of images: the same values as `RowContextStepper`'s.
+      let plan = RowContextPlan(architecture)
+      var result: [Float] = []
+      result.reserveCapacity(count * p * ppp)
+      for start in Swift.stride(from: 0, to: count, by: Self.contextBlockRows) {
+        let n = min(Self.contextBlockRows, count - start)
+        let pass = RowContextPass(
+          plan: plan, context: context, rows: rows, features: Array(decoderOutputs[(start * p * f)..<((start + n) * p * f)]),
+          pixels: UnsafeBufferPointer(rebasing: pixels[(start * p)..<((start + n) * p)]), count: n)
+        result += pass.output
+      }
+      return result
+    }
     let block = min(count, Self.contextBlockRows)
     let stepper = ContextStepper(model: self, rows: block)
     let stride = stepper.outputStride
@@ -151,7 +165,8 @@ package final class ContextStepper {
     guard let head = model.architecture.context, let network = model.context else {
       preconditionFailure("ContextStepper: the model \(model.name) has no context network")
     }
-    precondition(network.layers.count == 2, "ContextStepper: the context network must have one hidden layer")
+    precondition(network.layers.count == 2 && head.rows == nil,
+                 "ContextStepper: the context network must have one hidden layer and no row summary")
     self.network = network
     neighbourhood = ContextNeighbourhood(model.architecture)
     featureCount = head.features

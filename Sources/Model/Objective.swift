@@ -18,6 +18,8 @@ package enum Objective {
     package var decoder: MLP
     /// The context network's gradients, when the model has one.
     package var context: MLP?
+    /// The row summary's gradients, when the context head has one.
+    package var rows: RowNetworks?
   }
 
   /// −ELBO and its gradients for `rows` images.
@@ -29,7 +31,7 @@ package enum Objective {
   ///   - klWeight: β, the weight of the KL term in the gradient (KL warm-up); the returned
   ///     `kl` is always the unweighted KL.
   package static func evaluate(
-    architecture: Architecture, encoder: MLP, decoder: MLP, context: MLP? = nil,
+    architecture: Architecture, encoder: MLP, decoder: MLP, context: MLP? = nil, rowNetworks: RowNetworks? = nil,
     transposed: (encoder: [[Float]], decoder: [[Float]], context: [[Float]]),
     input: [Float], targets: [UInt8], epsilon: [Float], rows: Int, klWeight: Float = 1
   ) -> Result {
@@ -55,7 +57,14 @@ package enum Objective {
     let decoderOutputs = decoderActivations[decoderActivations.count - 1]
     // With a context network, the head's parameters come from it, pixel by pixel (teacher forcing).
     var contextActivations: [[Float]] = []
-    if let head = architecture.context, let context {
+    var rowPass: RowContextPass?
+    if architecture.context?.rows != nil, let context, let rowNetworks {
+      rowPass = targets.withUnsafeBufferPointer { x in
+        RowContextPass(plan: RowContextPlan(architecture), context: context, rows: rowNetworks, features: decoderOutputs,
+                       pixels: x, count: rows)
+      }
+      contextActivations = rowPass!.activations
+    } else if let head = architecture.context, let context {
       let input = targets.withUnsafeBufferPointer { x in
         contextInput(architecture: architecture, decoderOutputs: decoderOutputs, pixels: x, count: rows, head: head)
       }
@@ -76,8 +85,14 @@ package enum Objective {
       }
     }
     var contextGradient: MLP?
+    var rowGradient: RowNetworks?
     var dDecoderOutputs = dParams
-    if let head = architecture.context, let context {
+    if let rowPass, let context, let rowNetworks {
+      let back = rowPass.backward(context: context, rows: rowNetworks, contextTransposed: transposed.context, outputGradient: dParams)
+      contextGradient = back.context
+      rowGradient = back.rows
+      dDecoderOutputs = back.features
+    } else if let head = architecture.context, let context {
       let (gradient, dInput) = context.backward(
         activations: contextActivations, outputGradient: dParams, rows: rows * pixels,
         transposedWeights: transposed.context, wantInputGradient: true)
@@ -107,7 +122,7 @@ package enum Objective {
       activations: encoderActivations, outputGradient: dOut, rows: rows,
       transposedWeights: transposed.encoder, wantInputGradient: false)
     return Result(reconstruction: reconstruction, kl: kl, encoder: encoderGradient, decoder: decoderGradient,
-                  context: contextGradient)
+                  context: contextGradient, rows: rowGradient)
   }
 
   /// The context network's input rows for every pixel of `count` images (see `VAE.contextInput`).

@@ -23,6 +23,9 @@ public struct TrainingOptions: Equatable, Sendable {
   /// them, updated after every step with the decay min(d, (1 + t)/(10 + t)) at step t, so that
   /// the first steps do not leave the initial weights in it (0: no average).
   public var averageDecay = 0.0
+  /// Data augmentation: each training image is moved by (dy, dx), each uniform in −shift…shift,
+  /// drawn anew per image and epoch; pixels moved in from outside are 0 (0: no shift).
+  public var shift = 0
 
   public init() {}
 }
@@ -38,11 +41,12 @@ public struct Trainer {
   package private(set) var encoder: MLP
   package private(set) var decoder: MLP
   package private(set) var context: MLP?
-  /// Adam's moments, one MLP of the same shape per network (encoder, decoder, context).
-  private var firstMoment: [MLP]
-  private var secondMoment: [MLP]
-  /// The moving average of the weights (encoder, decoder, context) when `averageDecay` > 0.
-  private var average: [MLP]?
+  package private(set) var rows: RowNetworks?
+  /// Adam's moments, layers of the same shapes as `parts` (encoder, decoder, context, row summary).
+  private var firstMoment: [[DenseLayer]]
+  private var secondMoment: [[DenseLayer]]
+  /// The moving average of the weights (as `parts`) when `averageDecay` > 0.
+  private var average: [[DenseLayer]]?
   private var step = 0
 
   public init(architecture: Architecture, options: TrainingOptions) {
@@ -58,25 +62,36 @@ public struct Trainer {
     encoder = model.encoder
     decoder = model.decoder
     context = model.context
-    let networks = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])
-    let zeros = networks.map { MLP(layers: $0.layers.map { $0.zeros() }) }
+    rows = model.rows
+    let networks = Self.parts(encoder: model.encoder, decoder: model.decoder, context: model.context, rows: model.rows)
+    let zeros = networks.map { $0.map { $0.zeros() } }
     firstMoment = zeros
     secondMoment = zeros
     if options.averageDecay > 0 { average = networks }
   }
 
+  /// Every network's layers, in a fixed order: encoder, decoder, then the context network and
+  /// the row summary when the model has them.
+  static func parts(encoder: MLP, decoder: MLP, context: MLP?, rows: RowNetworks?) -> [[DenseLayer]] {
+    [encoder.layers, decoder.layers] + (context.map { [$0.layers] } ?? []) + (rows.map { [$0.layers] } ?? [])
+  }
+
+  /// A model of this trainer's architecture from `parts`' layers.
+  private func model(_ parts: [[DenseLayer]], name: String, summary: String, figures: NegativeELBO) -> VAE {
+    VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: MLP(layers: parts[0]),
+        decoder: MLP(layers: parts[1]), context: parts.count > 2 ? MLP(layers: parts[2]) : nil,
+        rows: parts.count > 3 ? RowNetworks(state: parts[3][0], global: parts[3][1]) : nil)
+  }
+
   /// The current weights as a model.
   public func model(name: String, summary: String, figures: NegativeELBO) -> VAE {
     VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-        context: context)
+        context: context, rows: rows)
   }
 
   /// The moving average of the weights as a model (nil when `averageDecay` is 0).
   public func averagedModel(name: String, summary: String, figures: NegativeELBO) -> VAE? {
-    average.map {
-      VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: $0[0], decoder: $0[1],
-          context: $0.count > 2 ? $0[2] : nil)
-    }
+    average.map { model($0, name: name, summary: summary, figures: figures) }
   }
 
   /// The KL term's weight in epoch `epoch` (0-based): see `TrainingOptions.klWarmupEpochs`.
@@ -110,6 +125,8 @@ public struct Trainer {
     order.shuffle(using: &shuffler)
     var binarizer = SeededGenerator.derived(seed: options.seed, index: 3 * UInt64(epoch) + 2)
     var noise = SeededGenerator.derived(seed: options.seed, index: 3 * UInt64(epoch) + 3)
+    var shifter = SeededGenerator.derived(seed: options.seed, index: (1 << 40) + UInt64(epoch))
+    let height = architecture.height, width = architecture.width, channels = architecture.channels
     let binary = architecture.likelihood.isBinary
     let lr = learningRate(epoch: epoch)
     var reconstruction = 0.0, kl = 0.0
@@ -119,8 +136,17 @@ public struct Trainer {
       var targets = [UInt8](repeating: 0, count: rows * p)
       for r in 0..<rows {
         let src = order[start + r] * p
+        var dy = 0, dx = 0
+        if options.shift > 0 {
+          dy = Int(shifter.next() % UInt64(2 * options.shift + 1)) - options.shift
+          dx = Int(shifter.next() % UInt64(2 * options.shift + 1)) - options.shift
+        }
         for i in 0..<p {
-          let v = pixels[src + i]
+          var v = pixels[src + i]
+          if dy != 0 || dx != 0 {
+            let y = i / (width * channels) - dy, x = (i / channels) % width - dx
+            v = y >= 0 && y < height && x >= 0 && x < width ? pixels[src + (y * width + x) * channels + i % channels] : 0
+          }
           targets[r * p + i] = binary ? (binarizer.nextUnit() * 255 < Double(v) ? 1 : 0) : v
         }
       }
@@ -157,7 +183,8 @@ public struct Trainer {
     let work: (Int) -> Void = { s in
       let lo = s * rows / shardCount, hi = (s + 1) * rows / shardCount
       results[s] = Objective.evaluate(
-        architecture: architecture, encoder: encoder, decoder: decoder, context: context, transposed: transposed,
+        architecture: architecture, encoder: encoder, decoder: decoder, context: context, rowNetworks: self.rows,
+        transposed: transposed,
         input: Array(input[(lo * p)..<(hi * p)]), targets: Array(targets[(lo * p)..<(hi * p)]),
         epsilon: Array(epsilon[(lo * l)..<(hi * l)]), rows: hi - lo, klWeight: klWeight)
     }
@@ -179,43 +206,44 @@ public struct Trainer {
       lr: Float(learningRate), beta1: beta1, beta2: beta2,
       correction1: Float(1 / (1 - c1)), correction2: Float(1 / (1 - c2)),
       scale: scale, epsilon: 1e-8, decay: Float(options.weightDecay))
-    var networks = [encoder, decoder] + (context.map { [$0] } ?? [])
+    var networks = Self.parts(encoder: encoder, decoder: decoder, context: context, rows: rows)
+    let shardParts = shards.map { Self.parts(encoder: $0.encoder, decoder: $0.decoder, context: $0.context, rows: $0.rows) }
     // Leave the networks uniquely referenced, so that the updates below do not copy the tensors.
     encoder = MLP(layers: [])
     decoder = MLP(layers: [])
+    context = nil
+    rows = nil
     for part in networks.indices {
-      for i in networks[part].layers.indices {
+      for i in networks[part].indices {
         for weights in [true, false] {
-          let grads: [[Float]] = shards.map {
-            let network = part == 0 ? $0.encoder : part == 1 ? $0.decoder : $0.context!
-            return weights ? network.layers[i].weights : network.layers[i].bias
-          }
+          let grads: [[Float]] = shardParts.map { weights ? $0[part][i].weights : $0[part][i].bias }
           if weights {
-            hyper.apply(param: &networks[part].layers[i].weights, m: &firstMoment[part].layers[i].weights,
-                        v: &secondMoment[part].layers[i].weights, grads: grads, decay: true, threads: options.threads)
+            hyper.apply(param: &networks[part][i].weights, m: &firstMoment[part][i].weights,
+                        v: &secondMoment[part][i].weights, grads: grads, decay: true, threads: options.threads)
           } else {
-            hyper.apply(param: &networks[part].layers[i].bias, m: &firstMoment[part].layers[i].bias,
-                        v: &secondMoment[part].layers[i].bias, grads: grads, decay: false, threads: options.threads)
+            hyper.apply(param: &networks[part][i].bias, m: &firstMoment[part][i].bias,
+                        v: &secondMoment[part][i].bias, grads: grads, decay: false, threads: options.threads)
           }
         }
       }
     }
-    encoder = networks[0]
-    decoder = networks[1]
-    if context != nil { context = networks[2] }
+    encoder = MLP(layers: networks[0])
+    decoder = MLP(layers: networks[1])
+    if networks.count > 2 { context = MLP(layers: networks[2]) }
+    if networks.count > 3 { rows = RowNetworks(state: networks[3][0], global: networks[3][1]) }
     if average != nil { updateAverage(networks) }
   }
 
   /// a ← a + (1 − d)(w − a), elementwise, with d = min(averageDecay, (1 + t)/(10 + t)).
-  private mutating func updateAverage(_ networks: [MLP]) {
+  private mutating func updateAverage(_ networks: [[DenseLayer]]) {
     let t = Double(step)
     let rate = Float(1 - min(options.averageDecay, (1 + t) / (10 + t)))
     var averaged = average!
     average = nil
     for part in networks.indices {
-      for i in networks[part].layers.indices {
-        Self.moveAverage(&averaged[part].layers[i].weights, towards: networks[part].layers[i].weights, rate: rate)
-        Self.moveAverage(&averaged[part].layers[i].bias, towards: networks[part].layers[i].bias, rate: rate)
+      for i in networks[part].indices {
+        Self.moveAverage(&averaged[part][i].weights, towards: networks[part][i].weights, rate: rate)
+        Self.moveAverage(&averaged[part][i].bias, towards: networks[part][i].bias, rate: rate)
       }
     }
     average = averaged

@@ -34,6 +34,8 @@ public struct VAE: Sendable {
   package let decoder: MLP
   /// The per-pixel context network (`Architecture.context`), or nil.
   package let context: MLP?
+  /// The row summary's layers (`RowSummary`), or nil.
+  package let rows: RowNetworks?
   /// XXH64 of the serialized weights file: the model's identity in compressed files.
   public let identity: UInt64
 
@@ -44,12 +46,15 @@ public struct VAE: Sendable {
   /// - Parameter identity: the hash of the weights file these tensors were read from, which is
   ///   the file this model serializes to (the format is canonical); nil to compute it.
   package init(architecture: Architecture, name: String, summary: String, figures: NegativeELBO,
-               encoder: MLP, decoder: MLP, context: MLP? = nil, identity: UInt64? = nil) {
+               encoder: MLP, decoder: MLP, context: MLP? = nil, rows: RowNetworks? = nil, identity: UInt64? = nil) {
     precondition(architecture.problem == nil, "VAE: \(architecture.problem ?? "")")
     precondition(encoder.layers.map(\.inCount) + [encoder.outCount] == architecture.encoderSizes, "VAE: encoder does not match the architecture")
     precondition(decoder.layers.map(\.inCount) + [decoder.outCount] == architecture.decoderSizes, "VAE: decoder does not match the architecture")
     precondition((context.map { $0.layers.map(\.inCount) + [$0.outCount] } ?? []) == architecture.contextSizes,
                  "VAE: context network does not match the architecture")
+    precondition((rows.map { [$0.state.inCount, $0.state.outCount] } ?? []) == architecture.rowStateSizes
+                   && (rows.map { [$0.global.inCount, $0.global.outCount] } ?? []) == architecture.rowGlobalSizes,
+                 "VAE: row summary does not match the architecture")
     self.architecture = architecture
     self.name = name
     self.summary = summary
@@ -57,9 +62,10 @@ public struct VAE: Sendable {
     self.encoder = encoder
     self.decoder = decoder
     self.context = context
+    self.rows = rows
     self.identity = identity ?? XXH64.hash(VAE.serialize(
       architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-      context: context))
+      context: context, rows: rows))
   }
 
   /// An untrained model with weights drawn from `seed` (He-uniform, zero biases): for tests and
@@ -70,14 +76,21 @@ public struct VAE: Sendable {
     let encoder = MLP(sizes: architecture.encoderSizes, generator: &generator)
     let decoder = MLP(sizes: architecture.decoderSizes, generator: &generator)
     let context = architecture.context == nil ? nil : MLP(sizes: architecture.contextSizes, generator: &generator)
+    var rows: RowNetworks?
+    if architecture.context?.rows != nil {
+      // He-uniform for ReLU layers (the MLP initialiser halves the last layer's range).
+      let state = MLP(sizes: architecture.rowStateSizes + [1], generator: &generator).layers[0]
+      let global = MLP(sizes: architecture.rowGlobalSizes + [1], generator: &generator).layers[0]
+      rows = RowNetworks(state: state, global: global)
+    }
     self.init(architecture: architecture, name: name, summary: "", figures: NegativeELBO(reconstruction: 0, kl: 0),
-              encoder: encoder, decoder: decoder, context: context)
+              encoder: encoder, decoder: decoder, context: context, rows: rows)
   }
 
   /// A copy with other metadata (name, summary, recorded figures).
   package func with(name: String? = nil, summary: String? = nil, figures: NegativeELBO? = nil) -> VAE {
     VAE(architecture: architecture, name: name ?? self.name, summary: summary ?? self.summary,
-        figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context)
+        figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context, rows: rows)
   }
 }
 

@@ -8,6 +8,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
   case badMagic(found: [UInt8])
   case unsupportedVersion(UInt32)
   case unknownLikelihood(String)
+  /// The context head's summary of the causal past is of a kind this build does not know.
+  case unknownContextSummary(String)
   /// The trailing XXH64 does not match the bytes before it.
   case checksumMismatch(stored: UInt64, computed: UInt64)
   /// The header describes a model that cannot be built.
@@ -31,9 +33,11 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case let .badMagic(found):
       return "this is not a bbans model file: it starts with \(found.map { String($0, radix: 16) }) instead of \"BBANSMDL\""
     case let .unsupportedVersion(v):
-      return "the model file has version \(v), which this build does not know (it reads version \(WeightsFile.version))"
+      return "the model file has version \(v), which this build does not know (it reads versions 1 to \(WeightsFile.version))"
     case let .unknownLikelihood(name):
       return "the model file uses the likelihood head '\(name)', which this build does not know"
+    case let .unknownContextSummary(name):
+      return "the model file's context head summarises the causal past with '\(name)', which this build does not know"
     case let .checksumMismatch(stored, computed):
       return "the model file is corrupt: its checksum says 0x\(String(stored, radix: 16)) but its bytes give 0x\(String(computed, radix: 16))"
     case let .invalidArchitecture(reason):
@@ -63,23 +67,35 @@ extension ModelError {
 /// summary, training figures, tensors, trailing XXH64 of everything before it.
 enum WeightsFile {
   static let magic: [UInt8] = Array("BBANSMDL".utf8)
-  static let version: UInt32 = 1
+  /// The newest version this build reads and writes. Version 2 adds the context head's summary
+  /// of the causal past (`RowSummary`); a model without one is written as version 1, byte for
+  /// byte as before, so that its identity never changes.
+  static let version: UInt32 = 2
+
+  /// The version a model of this architecture is written with.
+  static func version(for a: Architecture) -> UInt32 { a.context?.rows == nil ? 1 : 2 }
+
+  /// The networks in file order, with their names in errors.
+  static func networkSizes(_ a: Architecture) -> [(name: String, sizes: [Int])] {
+    [("encoder", a.encoderSizes), ("decoder", a.decoderSizes), ("context", a.contextSizes),
+     ("state", a.rowStateSizes), ("global", a.rowGlobalSizes)]
+  }
 
   /// The tensors in file order: each layer's weights [in][out] then its bias, encoder first.
   static func tensorShapes(_ a: Architecture) -> [[Int]] {
     var shapes: [[Int]] = []
-    for sizes in [a.encoderSizes, a.decoderSizes, a.contextSizes] where !sizes.isEmpty {
+    for sizes in networkSizes(a).map(\.sizes) where !sizes.isEmpty {
       for (n, m) in zip(sizes, sizes.dropFirst()) { shapes.append([n, m]); shapes.append([1, m]) }
     }
     return shapes
   }
 
   /// The tensors' names in file order, as errors give them: "encoder.0.weight",
-  /// "encoder.0.bias", …, "decoder.2.weight", …, "context.1.bias" (network, layer from 0, part).
+  /// "encoder.0.bias", …, "decoder.2.weight", …, "context.1.bias", "state.0.weight",
+  /// "global.0.bias" (network, layer from 0, part).
   static func tensorNames(_ a: Architecture) -> [String] {
     var names: [String] = []
-    for (network, sizes) in [("encoder", a.encoderSizes), ("decoder", a.decoderSizes), ("context", a.contextSizes)]
-    where !sizes.isEmpty {
+    for (network, sizes) in networkSizes(a) where !sizes.isEmpty {
       for layer in 0..<(sizes.count - 1) { names += ["\(network).\(layer).weight", "\(network).\(layer).bias"] }
     }
     return names
@@ -113,14 +129,15 @@ extension VAE {
 
   /// The most bytes before a weights file's name field: magic, version, shape, two size lists
   /// of at most 64, latents, bucket bits, a head name of at most 4096 bytes, a size list.
-  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + (4 + 4096) + (4 + 64 * 4)
+  /// Version 2 adds a kind name and a size list.
+  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + 2 * ((4 + 4096) + (4 + 64 * 4))
 
   /// Magic, version and architecture, up to the name.
   static func readArchitecture(_ r: inout ByteReader) throws -> Architecture {
     let magic = try r.bytes(8, "magic")
     guard magic == WeightsFile.magic else { throw ModelError.badMagic(found: magic) }
     let version = try r.u32("version")
-    guard version == WeightsFile.version else { throw ModelError.unsupportedVersion(version) }
+    guard (1...WeightsFile.version).contains(version) else { throw ModelError.unsupportedVersion(version) }
     let height = Int(try r.u32("height")), width = Int(try r.u32("width")), channels = Int(try r.u32("channels"))
     let encoderHidden = try r.sizes("encoder hidden sizes")
     let decoderHidden = try r.sizes("decoder hidden sizes")
@@ -152,6 +169,20 @@ extension VAE {
     case ("bernoulli", _), ("beta-binomial", _), ("logistic-mixture", _):
       throw ModelError.invalidArchitecture("the likelihood head '\(fullHeadName)' has \(headParameters.count) parameters")
     default: throw ModelError.unknownLikelihood(fullHeadName)
+    }
+    if version >= 2 {
+      // The context head's summary of the causal past: a kind name, then its sizes.
+      let kind = try r.text("context summary kind")
+      let sizes = try r.sizes("context summary sizes")
+      guard kind == RowSummary.kindName else { throw ModelError.unknownContextSummary(kind) }
+      guard context != nil else {
+        throw ModelError.invalidArchitecture("the head '\(fullHeadName)' has no context network for a row summary")
+      }
+      guard sizes.count >= 4 else {
+        throw ModelError.invalidArchitecture("the row summary has \(sizes.count) sizes, not at least 4")
+      }
+      context?.rows = RowSummary(
+        stateWidth: sizes[0], globalWidth: sizes[1], radius: sizes[2], averages: sizes[3], deeper: Array(sizes.dropFirst(4)))
     }
     return Architecture(
       height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
@@ -199,33 +230,40 @@ extension VAE {
     let encoder = mlp(architecture.encoderSizes, 0)
     let decoderStart = 2 * (architecture.encoderSizes.count - 1)
     let decoder = mlp(architecture.decoderSizes, decoderStart)
-    let contextNetwork = architecture.context == nil
-      ? nil : mlp(architecture.contextSizes, decoderStart + 2 * (architecture.decoderSizes.count - 1))
+    let contextStart = decoderStart + 2 * (architecture.decoderSizes.count - 1)
+    let contextNetwork = architecture.context == nil ? nil : mlp(architecture.contextSizes, contextStart)
+    var rowNetworks: RowNetworks?
+    if architecture.context?.rows != nil {
+      let stateStart = contextStart + 2 * (architecture.contextSizes.count - 1)
+      rowNetworks = RowNetworks(
+        state: mlp(architecture.rowStateSizes, stateStart).layers[0],
+        global: mlp(architecture.rowGlobalSizes, stateStart + 2).layers[0])
+    }
     self.init(architecture: architecture, name: name, summary: summary,
               figures: figures, encoder: encoder, decoder: decoder,
-              context: contextNetwork, identity: XXH64.hash(bytes))
+              context: contextNetwork, rows: rowNetworks, identity: XXH64.hash(bytes))
   }
 
   /// The error a reader of `serialized()` would throw for a NaN or infinite weight or figure,
   /// or nil when every number is finite (`bbans train` checks this before it writes a file).
   public var nonFiniteValue: ModelError? {
-    let layers = encoder.layers + decoder.layers + (context?.layers ?? [])
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? [])
     return WeightsFile.nonFiniteValue(architecture, tensors: layers.flatMap { [$0.weights, $0.bias] }, figures: figures)
   }
 
   /// The weights file's bytes (docs/MODEL_FORMAT.md).
   public func serialized() -> [UInt8] {
     VAE.serialize(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-                  context: context)
+                  context: context, rows: rows)
   }
 
   static func serialize(
     architecture a: Architecture, name: String, summary: String, figures: NegativeELBO, encoder: MLP, decoder: MLP,
-    context: MLP?
+    context: MLP?, rows: RowNetworks?
   ) -> [UInt8] {
     var w = ByteWriter()
     w.bytes.append(contentsOf: WeightsFile.magic)
-    w.u32(WeightsFile.version)
+    w.u32(WeightsFile.version(for: a))
     w.u32(a.height); w.u32(a.width); w.u32(a.channels)
     w.u32(a.encoderHidden.count); a.encoderHidden.forEach { w.u32($0) }
     w.u32(a.decoderHidden.count); a.decoderHidden.forEach { w.u32($0) }
@@ -239,10 +277,15 @@ extension VAE {
       if head.neighbourCount != ContextHead.defaultNeighbourCount { headParameters.append(head.neighbourCount) }
     }
     w.u32(headParameters.count); headParameters.forEach { w.u32($0) }
+    if let summary = a.context?.rows {
+      let sizes = [summary.stateWidth, summary.globalWidth, summary.radius, summary.averages] + summary.deeper
+      w.text(RowSummary.kindName)
+      w.u32(sizes.count); sizes.forEach { w.u32($0) }
+    }
     w.text(name)
     w.text(summary)
     w.f64(figures.reconstruction); w.f64(figures.kl)
-    let layers = encoder.layers + decoder.layers + (context?.layers ?? [])
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? [])
     w.u32(2 * layers.count)
     for layer in layers {
       w.u32(layer.inCount); w.u32(layer.outCount); w.floats(layer.weights)

@@ -26,6 +26,15 @@ struct Train: ParsableCommand {
   @Option(help: "Hidden width of the context head's per-pixel network.") var contextHidden = 32
   @Option(help: "Neighbours the context head sees, nearest first (6: left, left-left, up-left, up, up-right, up-up; up to 24).")
   var contextNeighbours = ContextHead.defaultNeighbourCount
+  @Option(help: ArgumentHelp(
+    "Summarise the whole causal past for the context head: S,G (state per column, global per row).",
+    discussion: "A recurrent state per column over the rows above, a global vector per row, and moving averages of the current row to the left (docs/MODELS.md). With --start-from a context model without one, the summary is added to it."))
+  var rows: String?
+  @Option(help: "The row summary's state sees the row above at columns x−k…x+k.") var rowsRadius = 2
+  @Option(help: "Moving averages of the current row's values to the left (row summary).") var rowsAverages = 4
+  @Option(help: "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).")
+  var contextDeeper: String?
+  @Option(help: "Shift each training image by up to N pixels in each direction, anew each epoch (0: none).") var shift = 0
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
   @Option(help: "The decoder's hidden layer widths from the latents outwards, if not the mirror of --hidden.")
@@ -61,6 +70,24 @@ struct Train: ParsableCommand {
   var startFrom: String?
   @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
 
+  /// The row summary that --rows, --rows-radius, --rows-averages and --context-deeper ask for.
+  var rowSummary: RowSummary? {
+    get throws {
+      guard let rows else {
+        if contextDeeper != nil { throw TrainError("--context-deeper needs --rows") }
+        return nil
+      }
+      let sizes = try Self.widths(rows, "--rows")
+      guard sizes.count == 2 else { throw TrainError("--rows takes two widths, S,G, not '\(rows)'") }
+      try check("--rows state width", sizes[0], in: 1...256)
+      let deeper = try contextDeeper.map { try Self.widths($0, "--context-deeper") } ?? []
+      guard deeper.count <= 8, deeper.allSatisfy({ $0 <= 1024 }) else {
+        throw TrainError("--context-deeper takes at most 8 widths of at most 1024")
+      }
+      return RowSummary(stateWidth: sizes[0], globalWidth: sizes[1], radius: rowsRadius, averages: rowsAverages, deeper: deeper)
+    }
+  }
+
   func validate() throws {
     try check("--components", components, in: 1...Likelihood.maxComponents)
     try check("--latents", latents, in: 1...4096)
@@ -74,6 +101,10 @@ struct Train: ParsableCommand {
     try check("--context-features", contextFeatures, in: 1...64)
     try check("--context-hidden", contextHidden, in: 1...1024)
     try check("--context-neighbours", contextNeighbours, in: 1...ContextHead.neighbourOrder.count)
+    try check("--rows-radius", rowsRadius, in: 0...8)
+    try check("--rows-averages", rowsAverages, in: 0...16)
+    try check("--shift", shift, in: 0...8)
+    _ = try rowSummary
     _ = try Self.widths(hidden, "--hidden")
     if let decoderHidden { _ = try Self.widths(decoderHidden, "--decoder-hidden") }
     try check("--learning-rate", learningRate, from: 0, included: false, to: 1, included: true)
@@ -178,12 +209,26 @@ struct Train: ParsableCommand {
       encoderHidden: hiddenSizes, decoderHidden: decoderSizes,
       latentCount: latents, bucketBits: bucketBits, likelihood: head,
       context: context ? ContextHead(features: contextFeatures, hidden: contextHidden, neighbourCount: contextNeighbours) : nil)
-    if let start, let startFrom {
-      let a = start.architecture
+    let summaryOfRows = try rowSummary
+    if summaryOfRows != nil && start == nil {
+      guard context else { throw TrainError("--rows needs --context (the row summary is part of the context head)") }
+      architecture.context?.rows = summaryOfRows
+    }
+    if let startModel = start, let startFrom {
+      let a = startModel.architecture
       guard (a.height, a.width, a.channels) == (images.shape.height, images.shape.width, images.shape.channels) else {
         throw TrainError("\(startFrom) is a model of \(a.height)×\(a.width)×\(a.channels) images, but the data are \(images.shape)")
       }
-      architecture = a
+      if let summaryOfRows {
+        guard let head = a.context, head.rows == nil else {
+          throw TrainError("--rows with --start-from needs a model with a context head and no row summary; \(startFrom) has \(a.context?.rows == nil ? "no context head" : "one already")")
+        }
+        var upgraded = a
+        upgraded.context?.rows = summaryOfRows
+        if let problem = upgraded.problem { throw TrainError("cannot build this model: \(problem)") }
+        start = startModel.addingRowSummary(summaryOfRows, seed: seed)
+      }
+      architecture = start!.architecture
     }
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
     var options = TrainingOptions()
@@ -196,12 +241,14 @@ struct Train: ParsableCommand {
     options.threads = threads
     options.klWarmupEpochs = klWarmup
     options.averageDecay = averageDecay
+    options.shift = shift
     let modelName = modelName
     let summary = start?.summary ?? "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
       + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
       + "\(context ? " [\(contextFeatures) features, \(contextHidden) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
     print("bbans train: \(images.count) training and \(validationImages.count) validation images of \(images.shape), "
       + "\(architecture.parameterCount) parameters, \(architecture.headName), \(threads) threads")
+    fflush(stdout)
     var trainer = start.map { Trainer(starting: $0, options: options) } ?? Trainer(architecture: architecture, options: options)
     var best: NegativeELBO?
     let progress = TrainingProgress(epochs: epochs, imagesPerEpoch: images.count)
@@ -258,6 +305,7 @@ struct Train: ParsableCommand {
         line += "  saved"
       }
       print(line)
+      fflush(stdout)  // each epoch's line reaches a log or a pipe when it is made
       fflush(stdout)
     }
     print(String(format: "bbans train: %.1f s in all; best validation %@; wrote %@", Date().timeIntervalSince(started),

@@ -76,7 +76,7 @@ package struct ChunkCoder {
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
-    let stepper = model.architecture.context == nil ? nil : ContextStepper(model: model, rows: layout.laneCount)
+    let stepper = PixelStepper(model: model, lanes: layout.laneCount)
     var sequentialSteps = layout.stepCount
     for t in 0..<layout.stepCount {
       let active = layout.activeLanes(t)
@@ -154,7 +154,7 @@ package struct ChunkCoder {
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
     var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
-    let stepper = model.architecture.context == nil ? nil : ContextStepper(model: model, rows: layout.laneCount)
+    let stepper = PixelStepper(model: model, lanes: layout.laneCount)
     for t in stride(from: layout.stepCount - 1, through: 0, by: -1) {
       let active = layout.activeLanes(t)
       if t < sequentialSteps {
@@ -238,7 +238,7 @@ package struct ChunkCoder {
   /// likelihood: pixel-major, pixel P−1 of every lane first, so that decoding can go pixel by
   /// pixel over all lanes in lock-step (each pixel's distribution needs its decoded neighbours).
   func pushImages(
-    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: ContextStepper?,
+    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: PixelStepper?,
     message: inout ANSMessage
   ) {
     let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
@@ -248,6 +248,21 @@ package struct ChunkCoder {
         for l in lanes {
           pixels.push(base + l * pixelCount, count: pixelCount, parameters: p.baseAddress! + (l - first) * pixelCount * ppp,
                       onto: &message, lane: l)
+        }
+      }
+      return
+    }
+    if case .rows = stepper {
+      // Every pixel is known: every pixel's parameters in one teacher-forced pass, which gives
+      // the values `RowContextStepper` gives when decoding.
+      let lanePixels = UnsafeBufferPointer(start: base + first * pixelCount, count: lanes.count * pixelCount)
+      let all = model.pixelParameters(decoderOutputs: decoderOutputs, pixels: lanePixels, count: lanes.count)
+      all.withUnsafeBufferPointer { p in
+        for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
+          for l in lanes {
+            pixels.push(base[l * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
+                        onto: &message, lane: l)
+          }
         }
       }
       return
@@ -269,7 +284,7 @@ package struct ChunkCoder {
 
   /// Pops the images of `lanes`: the exact reverse of `pushImages`.
   func popImages(
-    into batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: ContextStepper?,
+    into batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: PixelStepper?,
     message: inout ANSMessage
   ) {
     let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
@@ -294,6 +309,41 @@ package struct ChunkCoder {
           base[l * pixelCount + i] = pixels.pop(parameters: p + (l - first) * stride, from: &message, lane: l)
         }
       }
+    }
+  }
+}
+
+/// The per-pixel network of a context head, one pixel at a time over the lanes: the local
+/// neighbourhood's (`ContextStepper`) or the row summary's (`RowContextStepper`).
+enum PixelStepper {
+  case local(ContextStepper)
+  case rows(RowContextStepper)
+
+  /// nil for a factorized likelihood.
+  init?(model: VAE, lanes: Int) {
+    guard let head = model.architecture.context else { return nil }
+    self = head.rows == nil ? .local(ContextStepper(model: model, rows: lanes)) : .rows(RowContextStepper(model: model, rows: lanes))
+  }
+
+  var outputStride: Int {
+    switch self {
+    case .local(let s): return s.outputStride
+    case .rows(let s): return s.outputStride
+    }
+  }
+
+  @inline(__always)
+  func parameters(
+    pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int,
+    pixels: UnsafePointer<UInt8>, pixelStride: Int
+  ) -> UnsafePointer<Float> {
+    switch self {
+    case .local(let s):
+      return s.parameters(pixel: i, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+                          pixelStride: pixelStride)
+    case .rows(let s):
+      return s.parameters(pixel: i, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+                          pixelStride: pixelStride)
     }
   }
 }

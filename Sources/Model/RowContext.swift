@@ -1,0 +1,600 @@
+import PortableMath
+
+/// The two layers of a row summary (`RowSummary`): the recurrent state layer (2k + 1 + 3S → S)
+/// and the global layer (W·S → G), each followed by ReLU.
+package struct RowNetworks: Equatable, Sendable {
+  package var state: DenseLayer
+  package var global: DenseLayer
+
+  package init(state: DenseLayer, global: DenseLayer) {
+    self.state = state
+    self.global = global
+  }
+
+  /// In file order: state, then global.
+  package var layers: [DenseLayer] { [state, global] }
+}
+
+/// The arithmetic of a context head with a row summary (`RowSummary`), shared by training
+/// (teacher forcing, every pixel known), evaluation, encoding and decoding (`RowContextStepper`,
+/// one pixel at a time), so that all of them compute every value the same way:
+///
+/// - the state input of row y, column x: [v(y−1, x−k) … v(y−1, x+k), s_{y−1}[x−1], s_{y−1}[x],
+///   s_{y−1}[x+1]] (0 outside the image, and for y = 0);
+/// - the pixel's row part [f, above neighbours, s_y[x], g_y] and left part [left neighbours, e_x];
+/// - the first layer as ReLU((b + row·W_row) + left·W_left): two products, then one addition.
+///
+/// The dense kernel gives each row of a product the same bits whatever the number of rows in
+/// the call, so a row computed for one lane or for a batch of images is the same.
+package struct RowContextPlan: Sendable {
+  package let height: Int
+  package let width: Int
+  package let features: Int
+  package let stateWidth: Int
+  package let globalWidth: Int
+  package let radius: Int
+  package let averages: Int
+  package let above: [(dy: Int, dx: Int)]
+  package let left: [(dy: Int, dx: Int)]
+  package let rowInputs: Int
+  package let leftInputs: Int
+  package let stateInputs: Int
+  package let hidden: Int
+  package let decays: [Float]
+  package let oneMinusDecays: [Float]
+  /// The network's input for a pixel value: v/255 (8-bit) or 0/1 (binary).
+  package let valueTable: [Float]
+
+  package init(_ architecture: Architecture) {
+    guard let head = architecture.context, let summary = head.rows else {
+      preconditionFailure("RowContextPlan: the architecture has no row summary")
+    }
+    height = architecture.height
+    width = architecture.width
+    features = head.features
+    stateWidth = summary.stateWidth
+    globalWidth = summary.globalWidth
+    radius = summary.radius
+    averages = summary.averages
+    above = head.aboveNeighbours
+    left = head.leftNeighbours
+    rowInputs = summary.rowInputCount(head)
+    leftInputs = summary.leftInputCount(head)
+    stateInputs = summary.stateInputCount
+    hidden = head.hidden
+    decays = summary.decays
+    oneMinusDecays = decays.map { 1 - $0 }
+    valueTable = (0...255).map { v in architecture.likelihood.isBinary ? (v != 0 ? 1 : 0) : Float(v) / 255 }
+  }
+
+  package var pixelCount: Int { height * width }
+  package var inputCount: Int { rowInputs + leftInputs }
+
+  /// The state inputs of row y for `rows` images (rows × width × stateInputs, image-major).
+  /// - Parameters:
+  ///   - pixels: image r's pixels at pixels + r · pixelStride (only row y − 1 is read).
+  ///   - previous: s_{y−1} of image r, column x at previous + (r · width + x) · stateWidth
+  ///     (not read for y = 0).
+  @inline(__always)
+  package func fillStateInputs(
+    row y: Int, rows: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int, previous: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    let w = width, s = stateWidth, k = radius, n = stateInputs
+    out.initialize(repeating: 0, count: rows * w * n)
+    guard y > 0 else { return }
+    valueTable.withUnsafeBufferPointer { values in
+      for r in 0..<rows {
+        let above = pixels + r * pixelStride + (y - 1) * w
+        let state = previous + r * w * s
+        for x in 0..<w {
+          let row = out + (r * w + x) * n
+          for d in -k...k where x + d >= 0 && x + d < w { row[d + k] = values[Int(above[x + d])] }
+          for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
+            (row + 2 * k + 1 + c * s).update(from: state + (x + c - 1) * s, count: s)
+          }
+        }
+      }
+    }
+  }
+
+  /// s = ReLU(b + input · A) for `count` rows of state inputs.
+  @inline(__always)
+  package func stateLayer(_ layer: DenseLayer, input: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    product(layer, input: input, rows: count, into: out)
+    Dense.relu(out, count: count * stateWidth)
+  }
+
+  /// g = ReLU(c + [s[0], …, s[W−1]] · G) for `count` images' states of one row.
+  @inline(__always)
+  package func globalLayer(_ layer: DenseLayer, states: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    guard globalWidth > 0 else { return }
+    product(layer, input: states, rows: count, into: out)
+    Dense.relu(out, count: count * globalWidth)
+  }
+
+  @inline(__always)
+  func product(_ layer: DenseLayer, input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    layer.weights.withUnsafeBufferPointer { w in
+      layer.bias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: layer.outCount, inner: layer.inCount, a: input, aRowStride: layer.inCount,
+          aInnerStride: 1, b: w.baseAddress!, bRowStride: layer.outCount, start: b.baseAddress!, c: out, cRowStride: layer.outCount)
+      }
+    }
+  }
+
+  /// The row part of pixel (y, x) of one image: [f, above neighbours, s_y[x], g_y].
+  @inline(__always)
+  package func fillRowPart(
+    y: Int, x: Int, features: UnsafePointer<Float>, image: UnsafePointer<UInt8>, state: UnsafePointer<Float>,
+    global: UnsafePointer<Float>, values: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>
+  ) {
+    let f = features + (y * width + x) * self.features
+    for j in 0..<self.features { row[j] = f[j] }
+    var o = self.features
+    for (dy, dx) in above {
+      let ny = y + dy, nx = x + dx
+      row[o] = ny >= 0 && nx >= 0 && nx < width ? values[Int(image[ny * width + nx])] : 0
+      o += 1
+    }
+    (row + o).update(from: state, count: stateWidth)
+    (row + o + stateWidth).update(from: global, count: globalWidth)
+  }
+
+  /// The left part of pixel (y, x) of one image: [left neighbours, e_x].
+  @inline(__always)
+  package func fillLeftPart(
+    y: Int, x: Int, image: UnsafePointer<UInt8>, averages e: UnsafePointer<Float>, values: UnsafePointer<Float>,
+    into row: UnsafeMutablePointer<Float>
+  ) {
+    var o = 0
+    for (_, dx) in left {
+      row[o] = x + dx >= 0 ? values[Int(image[y * width + x + dx])] : 0
+      o += 1
+    }
+    (row + o).update(from: e, count: averages)
+  }
+
+  /// e ← a · e + (1 − a) · v, the moving averages moved past one value.
+  @inline(__always)
+  package func advance(_ e: UnsafeMutablePointer<Float>, past v: Float) {
+    for j in 0..<averages { e[j] = decays[j] * e[j] + oneMinusDecays[j] * v }
+  }
+
+  /// The first layer: hidden = ReLU((b + row·W_row) + left·W_left) for `rows` inputs.
+  /// - Parameters:
+  ///   - rowAccumulators: b + row·W_row, computed by `rowProduct`; row q at q · rowAccumulatorStride.
+  ///   - scratch: rows × hidden Floats.
+  @inline(__always)
+  package func finishFirstLayer(
+    _ layer: DenseLayer, rows: Int, left: UnsafePointer<Float>, leftStride: Int,
+    rowAccumulators: UnsafePointer<Float>, rowAccumulatorStride: Int,
+    scratch: UnsafeMutablePointer<Float>, into hiddenValues: UnsafeMutablePointer<Float>, hiddenStride: Int
+  ) {
+    let h = hidden
+    layer.weights.withUnsafeBufferPointer { w in
+      Dense.matrixProduct(rows: rows, columns: h, inner: leftInputs, a: left, aRowStride: leftStride, aInnerStride: 1,
+        b: w.baseAddress! + rowInputs * h, bRowStride: h, start: nil, c: scratch, cRowStride: h)
+    }
+    for q in 0..<rows {
+      let a = rowAccumulators + q * rowAccumulatorStride, b = scratch + q * h, out = hiddenValues + q * hiddenStride
+      for j in 0..<h {
+        let v = a[j] + b[j]
+        out[j] = v > 0 ? v : 0
+      }
+    }
+  }
+
+  /// b + row·W_row for `rows` row parts (row q at row + q · rowStride).
+  @inline(__always)
+  package func rowProduct(
+    _ layer: DenseLayer, rows: Int, row: UnsafePointer<Float>, rowStride: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    let h = hidden
+    layer.weights.withUnsafeBufferPointer { w in
+      layer.bias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: h, inner: rowInputs, a: row, aRowStride: rowStride, aInnerStride: 1,
+          b: w.baseAddress!, bRowStride: h, start: b.baseAddress!, c: out, cRowStride: h)
+      }
+    }
+  }
+}
+
+/// A teacher-forced pass of a row-summary context head over `count` images whose pixels are all
+/// known, keeping what the backward pass needs.
+package struct RowContextPass {
+  package let plan: RowContextPlan
+  package let count: Int
+  /// Per row y, the state inputs of every image and column: ((y · count + r) · W + x) · stateInputs.
+  package var stateInputs: [Float]
+  /// s_y, same order: ((y · count + r) · W + x) · S.
+  package var states: [Float]
+  /// g_y: (y · count + r) · G.
+  package var globals: [Float]
+  /// The per-pixel network's activations, as `MLP.forwardKeepingActivations` gives them:
+  /// [0] the inputs [row part, left part] of pixel (r, i) at (r · P + i) · inputCount, then each
+  /// layer's output; the last holds the likelihood's raw parameters.
+  package var activations: [[Float]]
+
+  /// - Parameters:
+  ///   - features: the decoder's outputs, count × P × F.
+  ///   - pixels: count × P values.
+  package init(
+    plan: RowContextPlan, context: MLP, rows networks: RowNetworks, features: [Float], pixels: UnsafeBufferPointer<UInt8>,
+    count: Int
+  ) {
+    self.plan = plan
+    self.count = count
+    let h = plan.height, w = plan.width, p = plan.pixelCount, s = plan.stateWidth, g = plan.globalWidth
+    let n = plan.stateInputs, d = plan.inputCount
+    precondition(features.count == count * p * plan.features && pixels.count >= count * p,
+                 "RowContextPass: \(features.count) features and \(pixels.count) pixels for \(count) images")
+    var stateInputs = [Float](repeating: 0, count: h * count * w * n)
+    var states = [Float](repeating: 0, count: h * count * w * s)
+    var globals = [Float](repeating: 0, count: h * count * g)
+    var input = [Float](repeating: 0, count: count * p * d)
+    stateInputs.withUnsafeMutableBufferPointer { xs in
+      states.withUnsafeMutableBufferPointer { ss in
+        globals.withUnsafeMutableBufferPointer { gs in
+          for y in 0..<h {
+            let x = xs.baseAddress! + y * count * w * n, st = ss.baseAddress! + y * count * w * s
+            plan.fillStateInputs(
+              row: y, rows: count, pixels: pixels.baseAddress!, pixelStride: p,
+              previous: UnsafePointer(ss.baseAddress! + max(y - 1, 0) * count * w * s), into: x)
+            plan.stateLayer(networks.state, input: x, count: count * w, into: st)
+            plan.globalLayer(networks.global, states: st, count: count, into: gs.baseAddress! + y * count * g)
+          }
+        }
+      }
+    }
+    // The per-pixel inputs.
+    let e = UnsafeMutablePointer<Float>.allocate(capacity: max(plan.averages, 1))
+    defer { e.deallocate() }
+    input.withUnsafeMutableBufferPointer { inputs in
+      features.withUnsafeBufferPointer { f in
+        states.withUnsafeBufferPointer { ss in
+          globals.withUnsafeBufferPointer { gs in
+            plan.valueTable.withUnsafeBufferPointer { values in
+              for r in 0..<count {
+                let image = pixels.baseAddress! + r * p
+                for y in 0..<h {
+                  e.initialize(repeating: 0, count: plan.averages)
+                  for x in 0..<w {
+                    if x > 0 { plan.advance(e, past: values[Int(image[y * w + x - 1])]) }
+                    let row = inputs.baseAddress! + (r * p + y * w + x) * d
+                    plan.fillRowPart(
+                      y: y, x: x, features: f.baseAddress! + r * p * plan.features, image: image,
+                      state: ss.baseAddress! + ((y * count + r) * w + x) * s, global: gs.baseAddress! + (y * count + r) * g,
+                      values: values.baseAddress!, into: row)
+                    plan.fillLeftPart(y: y, x: x, image: image, averages: e, values: values.baseAddress!, into: row + plan.rowInputs)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    self.stateInputs = stateInputs
+    self.states = states
+    self.globals = globals
+    // The per-pixel network: the first layer in two products, then the others.
+    let rows = count * p, hidden = plan.hidden
+    var first = [Float](repeating: 0, count: rows * hidden)
+    var accumulators = [Float](repeating: 0, count: rows * hidden)
+    var scratch = [Float](repeating: 0, count: rows * hidden)
+    input.withUnsafeBufferPointer { x in
+      accumulators.withUnsafeMutableBufferPointer { a in
+        plan.rowProduct(context.layers[0], rows: rows, row: x.baseAddress!, rowStride: d, into: a.baseAddress!)
+        scratch.withUnsafeMutableBufferPointer { t in
+          first.withUnsafeMutableBufferPointer { o in
+            plan.finishFirstLayer(
+              context.layers[0], rows: rows, left: x.baseAddress! + plan.rowInputs, leftStride: d,
+              rowAccumulators: a.baseAddress!, rowAccumulatorStride: hidden, scratch: t.baseAddress!,
+              into: o.baseAddress!, hiddenStride: hidden)
+          }
+        }
+      }
+    }
+    accumulators = []
+    scratch = []
+    var activations = [input, first]
+    for (i, layer) in context.layers.enumerated().dropFirst() {
+      activations.append(layer.apply(activations[i], rows: rows, relu: i < context.layers.count - 1))
+    }
+    self.activations = activations
+  }
+
+  /// The likelihood's raw parameters of every pixel: count × P × parametersPerPixel.
+  package var output: [Float] { activations[activations.count - 1] }
+
+  /// The gradients of the per-pixel network and of the row summary's layers, and ∂L/∂features
+  /// (count × P × F), from ∂L/∂parameters. Sums run in a fixed order.
+  package func backward(
+    context: MLP, rows networks: RowNetworks, contextTransposed: [[Float]], outputGradient: [Float]
+  ) -> (context: MLP, rows: RowNetworks, features: [Float]) {
+    let h = plan.height, w = plan.width, p = plan.pixelCount, s = plan.stateWidth, g = plan.globalWidth
+    let n = plan.stateInputs, d = plan.inputCount, f = plan.features
+    let (contextGradient, dInput) = context.backward(
+      activations: activations, outputGradient: outputGradient, rows: count * p,
+      transposedWeights: contextTransposed, wantInputGradient: true)
+    var dFeatures = [Float](repeating: 0, count: count * p * f)
+    // ∂L/∂s_y[x] from the pixels (row part), and ∂L/∂g_y summed over the row's columns.
+    var dStates = [Float](repeating: 0, count: h * count * w * s)
+    var dGlobals = [Float](repeating: 0, count: h * count * g)
+    let sOffset = f + plan.above.count, gOffset = sOffset + s
+    for r in 0..<count {
+      for y in 0..<h {
+        let dg = (y * count + r) * g
+        for x in 0..<w {
+          let q = r * p + y * w + x
+          let row = q * d
+          for j in 0..<f { dFeatures[q * f + j] = dInput[row + j] }
+          let ds = ((y * count + r) * w + x) * s
+          for j in 0..<s { dStates[ds + j] = dInput[row + sOffset + j] }
+          for j in 0..<g { dGlobals[dg + j] = dGlobals[dg + j] + dInput[row + gOffset + j] }
+        }
+      }
+    }
+    // The global layer, every row at once (it does not feed the recurrence).
+    var globalGradient = networks.global.zeros()
+    if g > 0 {
+      for i in dGlobals.indices where !(globals[i] > 0) { dGlobals[i] = 0 }
+      let dFlat = Self.layerBackward(
+        networks.global, input: states, output: dGlobals, rows: h * count, into: &globalGradient)
+      for i in dStates.indices { dStates[i] = dStates[i] + dFlat[i] }
+    }
+    // The recurrence, last row first: ∂L/∂s_{y−1} gets the state part of ∂L/∂(state input of y).
+    var dPre = [Float](repeating: 0, count: h * count * w * s)
+    var transposed = [Float](repeating: 0, count: networks.state.weights.count)
+    networks.state.weights.withUnsafeBufferPointer { wt in
+      transposed.withUnsafeMutableBufferPointer { Dense.transpose(wt.baseAddress!, rows: n, columns: s, into: $0.baseAddress!) }
+    }
+    var dX = [Float](repeating: 0, count: count * w * n)
+    for y in stride(from: h - 1, through: 0, by: -1) {
+      let base = y * count * w * s
+      for i in 0..<(count * w * s) {
+        dPre[base + i] = states[base + i] > 0 ? dStates[base + i] : 0
+      }
+      guard y > 0 else { break }
+      dPre.withUnsafeBufferPointer { dp in
+        transposed.withUnsafeBufferPointer { wt in
+          dX.withUnsafeMutableBufferPointer { o in
+            Dense.matrixProduct(rows: count * w, columns: n, inner: s, a: dp.baseAddress! + base, aRowStride: s,
+              aInnerStride: 1, b: wt.baseAddress!, bRowStride: n, start: nil, c: o.baseAddress!, cRowStride: n)
+          }
+        }
+      }
+      let previous = (y - 1) * count * w * s
+      for r in 0..<count {
+        for x in 0..<w {
+          let row = (r * w + x) * n + 2 * plan.radius + 1
+          for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
+            let target = previous + (r * w + x + c - 1) * s
+            for j in 0..<s { dStates[target + j] = dStates[target + j] + dX[row + c * s + j] }
+          }
+        }
+      }
+    }
+    var stateGradient = networks.state.zeros()
+    _ = Self.layerBackward(networks.state, input: stateInputs, output: dPre, rows: h * count * w, into: &stateGradient,
+                           wantInput: false)
+    return (contextGradient, RowNetworks(state: stateGradient, global: globalGradient), dFeatures)
+  }
+
+  /// A dense layer's weight and bias gradients from ∂L/∂(pre-activation), and ∂L/∂input.
+  static func layerBackward(
+    _ layer: DenseLayer, input: [Float], output dy: [Float], rows: Int, into gradient: inout DenseLayer, wantInput: Bool = true
+  ) -> [Float] {
+    let mlp = MLP(layers: [layer])
+    let (g, dx) = mlp.backward(
+      activations: [input, []], outputGradient: dy, rows: rows,
+      transposedWeights: wantInput ? mlp.transposedWeights() : [[]], wantInputGradient: wantInput)
+    gradient = g.layers[0]
+    return dx
+  }
+}
+
+/// The row-summary context head run one pixel at a time over several images in lock-step, in
+/// raster order (decoding): at the start of each row it updates the state and the global vector
+/// from the row just finished and computes every column's row part in one product; each pixel
+/// then needs only its left part.
+package final class RowContextStepper {
+  let plan: RowContextPlan
+  let network: MLP
+  let rows: RowNetworks
+  let capacity: Int
+  let outputCount: Int
+  /// The distance between two lanes' outputs in `parameters`' result.
+  package let outputStride: Int
+  private let outputWeights: [Float]
+  private let outputBias: [Float]
+  private let stateInput: UnsafeMutablePointer<Float>
+  private var state: UnsafeMutablePointer<Float>
+  private var previousState: UnsafeMutablePointer<Float>
+  private let global: UnsafeMutablePointer<Float>
+  private let rowInput: UnsafeMutablePointer<Float>
+  private let rowAccumulators: UnsafeMutablePointer<Float>
+  private let leftInput: UnsafeMutablePointer<Float>
+  private let averages: UnsafeMutablePointer<Float>
+  private let scratch: UnsafeMutablePointer<Float>
+  private let hiddenA: UnsafeMutablePointer<Float>
+  private let hiddenB: UnsafeMutablePointer<Float>
+  private let output: UnsafeMutablePointer<Float>
+  private var nextPixel = 0
+  private var laneCount = 0
+  private let widest: Int
+
+  package init(model: VAE, rows lanes: Int) {
+    guard let network = model.context, let rowNetworks = model.rows else {
+      preconditionFailure("RowContextStepper: the model \(model.name) has no row summary")
+    }
+    plan = RowContextPlan(model.architecture)
+    self.network = network
+    rows = rowNetworks
+    capacity = max(lanes, 1)
+    outputCount = model.architecture.parametersPerPixel
+    outputStride = outputCount > 8 ? (outputCount + 7) / 8 * 8 : outputCount
+    let last = network.layers[network.layers.count - 1]
+    var weights = [Float](repeating: 0, count: last.inCount * outputStride)
+    for t in 0..<last.inCount {
+      for j in 0..<outputCount { weights[t * outputStride + j] = last.weights[t * outputCount + j] }
+    }
+    outputWeights = weights
+    outputBias = last.bias + [Float](repeating: 0, count: outputStride - outputCount)
+    let w = plan.width
+    widest = network.maxWidth
+    stateInput = .allocate(capacity: capacity * w * plan.stateInputs)
+    state = .allocate(capacity: capacity * w * plan.stateWidth)
+    previousState = .allocate(capacity: capacity * w * plan.stateWidth)
+    global = .allocate(capacity: capacity * max(plan.globalWidth, 1))
+    rowInput = .allocate(capacity: capacity * w * plan.rowInputs)
+    rowAccumulators = .allocate(capacity: capacity * w * plan.hidden)
+    leftInput = .allocate(capacity: capacity * max(plan.leftInputs, 1))
+    averages = .allocate(capacity: capacity * max(plan.averages, 1))
+    scratch = .allocate(capacity: capacity * plan.hidden)
+    hiddenA = .allocate(capacity: capacity * widest)
+    hiddenB = .allocate(capacity: capacity * widest)
+    output = .allocate(capacity: capacity * outputStride)
+  }
+
+  deinit {
+    for p in [stateInput, state, previousState, global, rowInput, rowAccumulators, leftInput, averages, scratch, hiddenA,
+              hiddenB, output] { p.deallocate() }
+  }
+
+  /// The raw parameters of pixel i for images 0..<rows: `outputCount` values for image r at
+  /// r · `outputStride`. Pixels must be asked for in raster order from 0, with the same rows
+  /// (a call for pixel 0 starts over).
+  /// - Parameters:
+  ///   - features: image r's decoder outputs at features + r · featureStride.
+  ///   - pixels: image r's pixels at pixels + r · pixelStride (those before i are read).
+  package func parameters(
+    pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int,
+    pixels: UnsafePointer<UInt8>, pixelStride: Int
+  ) -> UnsafePointer<Float> {
+    precondition(rows <= capacity, "RowContextStepper: \(rows) rows exceed the capacity \(capacity)")
+    if i == 0 {
+      nextPixel = 0
+      laneCount = rows
+    }
+    precondition(i == nextPixel && rows == laneCount, "RowContextStepper: pixel \(i) asked for out of order")
+    nextPixel += 1
+    let w = plan.width, y = i / w, x = i % w, h1 = plan.hidden
+    plan.valueTable.withUnsafeBufferPointer { values in
+      if x == 0 { beginRow(y, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+                           pixelStride: pixelStride, values: values.baseAddress!) }
+      for r in 0..<rows {
+        let image = pixels + r * pixelStride
+        let e = averages + r * plan.averages
+        if x > 0 { plan.advance(e, past: values[Int(image[y * w + x - 1])]) }
+        plan.fillLeftPart(y: y, x: x, image: image, averages: e, values: values.baseAddress!,
+                          into: leftInput + r * plan.leftInputs)
+      }
+    }
+    plan.finishFirstLayer(
+      network.layers[0], rows: rows, left: leftInput, leftStride: plan.leftInputs,
+      rowAccumulators: rowAccumulators + x * h1, rowAccumulatorStride: w * h1, scratch: scratch,
+      into: hiddenA, hiddenStride: h1)
+    var current = hiddenA, next = hiddenB
+    for layer in network.layers.dropFirst().dropLast() {
+      layer.weights.withUnsafeBufferPointer { wt in
+        layer.bias.withUnsafeBufferPointer { b in
+          Dense.matrixProduct(rows: rows, columns: layer.outCount, inner: layer.inCount, a: current, aRowStride: layer.inCount,
+            aInnerStride: 1, b: wt.baseAddress!, bRowStride: layer.outCount, start: b.baseAddress!, c: next,
+            cRowStride: layer.outCount)
+        }
+      }
+      Dense.relu(next, count: rows * layer.outCount)
+      swap(&current, &next)
+    }
+    let inner = network.layers[network.layers.count - 1].inCount
+    outputWeights.withUnsafeBufferPointer { wt in
+      outputBias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: outputStride, inner: inner, a: current, aRowStride: inner,
+          aInnerStride: 1, b: wt.baseAddress!, bRowStride: outputStride, start: b.baseAddress!, c: output,
+          cRowStride: outputStride)
+      }
+    }
+    return UnsafePointer(output)
+  }
+
+  /// Row y's state and global vector from row y − 1, and every column's b + row part · W_row.
+  private func beginRow(
+    _ y: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int, pixels: UnsafePointer<UInt8>,
+    pixelStride: Int, values: UnsafePointer<Float>
+  ) {
+    let w = plan.width
+    swap(&state, &previousState)
+    plan.fillStateInputs(row: y, rows: rows, pixels: pixels, pixelStride: pixelStride,
+                         previous: UnsafePointer(previousState), into: stateInput)
+    plan.stateLayer(self.rows.state, input: stateInput, count: rows * w, into: state)
+    plan.globalLayer(self.rows.global, states: state, count: rows, into: global)
+    for r in 0..<rows {
+      let image = pixels + r * pixelStride
+      for x in 0..<w {
+        plan.fillRowPart(
+          y: y, x: x, features: features + r * featureStride, image: image, state: state + (r * w + x) * plan.stateWidth,
+          global: global + r * plan.globalWidth, values: values, into: rowInput + (r * w + x) * plan.rowInputs)
+      }
+      averages.advanced(by: r * plan.averages).initialize(repeating: 0, count: plan.averages)
+    }
+    plan.rowProduct(network.layers[0], rows: rows * w, row: rowInput, rowStride: plan.rowInputs, into: rowAccumulators)
+  }
+}
+
+extension VAE {
+  /// This model with `summary` added to its context head, computing the same distributions (up
+  /// to the rounding of the first layer's two products): the first layer's rows for the state,
+  /// the global vector and the moving averages are 0, the neighbours' rows move to where the new
+  /// input order puts them, deeper layers as wide as the first are the identity (ReLU of a
+  /// non-negative input) and other deeper layers are random; the row summary's layers are
+  /// random (from `seed`). The starting point of training a row summary from a trained model.
+  public func addingRowSummary(_ summary: RowSummary, seed: UInt64) -> VAE {
+    guard let head = architecture.context, head.rows == nil, let context, context.layers.count == 2 else {
+      preconditionFailure("VAE.addingRowSummary: \(name) has no context head of one hidden layer without a row summary")
+    }
+    var upgraded = architecture
+    upgraded.context?.rows = summary
+    precondition(upgraded.problem == nil, "VAE.addingRowSummary: \(upgraded.problem ?? "")")
+    let newHead = upgraded.context!
+    let h = head.hidden, inputs = newHead.inputCount
+    let rowInputs = summary.rowInputCount(newHead)
+    // Where each old input goes: features first, then each neighbour to its part.
+    var target = Array(0..<head.features)
+    var aboveRank = 0, leftRank = 0
+    for offset in head.neighbours {
+      if offset.dy < 0 {
+        target.append(head.features + aboveRank)
+        aboveRank += 1
+      } else {
+        target.append(rowInputs + leftRank)
+        leftRank += 1
+      }
+    }
+    let old = context.layers[0]
+    var weights = [Float](repeating: 0, count: inputs * h)
+    for (t, row) in target.enumerated() {
+      for j in 0..<h { weights[row * h + j] = old.weights[t * h + j] }
+    }
+    var layers = [DenseLayer(inCount: inputs, outCount: h, weights: weights, bias: old.bias)]
+    var generator = SeededGenerator(seed: seed)
+    var width = h
+    for next in summary.deeper {
+      if next == width {
+        var identity = [Float](repeating: 0, count: width * width)
+        for j in 0..<width { identity[j * width + j] = 1 }
+        layers.append(DenseLayer(inCount: width, outCount: width, weights: identity, bias: [Float](repeating: 0, count: width)))
+      } else {
+        layers.append(MLP(sizes: [width, next, 1], generator: &generator).layers[0])
+      }
+      width = next
+    }
+    let last = context.layers[1]
+    layers.append(width == h ? last : MLP(sizes: [width, last.outCount], generator: &generator).layers[0])
+    let state = MLP(sizes: upgraded.rowStateSizes + [1], generator: &generator).layers[0]
+    let global = MLP(sizes: upgraded.rowGlobalSizes + [1], generator: &generator).layers[0]
+    return VAE(architecture: upgraded, name: name, summary: self.summary, figures: figures, encoder: encoder,
+               decoder: decoder, context: MLP(layers: layers), rows: RowNetworks(state: state, global: global))
+  }
+}
