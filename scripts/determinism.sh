@@ -38,6 +38,7 @@ for entry in "${builds[@]}"; do
       case "$base" in
         images-8bit.idx) model=(--model "$golden/model-8bit.bbm") ;;
         images-binary.idx) model=(--model "$golden/model-binary.bbm") ;;
+        images-8bit-rows.idx) model=(--model "$golden/model-rows.bbm") ;;
         *) model=() ;;
       esac
       decoded="$work/$name-$level-$base"

@@ -44,6 +44,41 @@ extension VAE {
     decoder.layers[last].weights = decoder.layers[last].weights.map { $0 * weightScale }
     decoder.layers[last].bias = bias
     return VAE(architecture: architecture, name: name, summary: summary, figures: figures,
-               encoder: encoder, decoder: decoder, context: context)
+               encoder: encoder, decoder: decoder, context: context, rows: rows)
+  }
+}
+
+/// The row summary's costs when decoding (`RowContextStepper`), apart: the work once per row
+/// (the state, the global vector and every column's row part) and the work per pixel (the left
+/// part, the rest of the per-pixel network). For the benchmarks only.
+@_spi(Benchmarks)
+public enum RowContextTiming {
+  /// Steps every pixel of `lanes` images (lane r's pixels at r · pixelCount, its decoder
+  /// features at r · pixelCount · F) through the decoding path, timing the two kinds of work.
+  /// - Returns: seconds spent once per row, seconds spent per pixel, and a value of the output
+  ///   (for the caller's black hole).
+  public static func measure(model: VAE, lanes: Int, pixels: [UInt8], features: [Float]) -> (rows: Double, pixels: Double, sink: Float) {
+    let stepper = RowContextStepper(model: model, rows: lanes)
+    let p = model.architecture.pixelCount, w = model.architecture.width, f = model.architecture.context!.features
+    let clock = ContinuousClock()
+    var rowTime = Duration.zero, pixelTime = Duration.zero
+    var sink: Float = 0
+    pixels.withUnsafeBufferPointer { x in
+      features.withUnsafeBufferPointer { o in
+        for i in 0..<p {
+          if i % w == 0 {
+            let start = clock.now
+            stepper.startRow(pixel: i, rows: lanes, features: o.baseAddress!, featureStride: p * f,
+                             pixels: x.baseAddress!, pixelStride: p)
+            rowTime += clock.now - start
+          }
+          let start = clock.now
+          sink += stepper.pixelPart(pixel: i, rows: lanes, pixels: x.baseAddress!, pixelStride: p)[0]
+          pixelTime += clock.now - start
+        }
+      }
+    }
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+    return (seconds(rowTime), seconds(pixelTime), sink)
   }
 }

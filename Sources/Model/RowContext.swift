@@ -473,17 +473,38 @@ package final class RowContextStepper {
     pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int,
     pixels: UnsafePointer<UInt8>, pixelStride: Int
   ) -> UnsafePointer<Float> {
+    if i % plan.width == 0 {
+      startRow(pixel: i, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+               pixelStride: pixelStride)
+    }
+    return pixelPart(pixel: i, rows: rows, pixels: pixels, pixelStride: pixelStride)
+  }
+
+  /// The work once per row, at its first pixel i: the state and global vector from the row
+  /// before, and every column's row part through the first layer.
+  package func startRow(
+    pixel i: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int,
+    pixels: UnsafePointer<UInt8>, pixelStride: Int
+  ) {
     precondition(rows <= capacity, "RowContextStepper: \(rows) rows exceed the capacity \(capacity)")
     if i == 0 {
       nextPixel = 0
       laneCount = rows
     }
+    precondition(i == nextPixel && rows == laneCount && i % plan.width == 0,
+                 "RowContextStepper: row of pixel \(i) asked for out of order")
+    plan.valueTable.withUnsafeBufferPointer { values in
+      beginRow(i / plan.width, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+               pixelStride: pixelStride, values: values.baseAddress!)
+    }
+  }
+
+  /// The work per pixel, once its row has started: the left part and the rest of the network.
+  package func pixelPart(pixel i: Int, rows: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int) -> UnsafePointer<Float> {
     precondition(i == nextPixel && rows == laneCount, "RowContextStepper: pixel \(i) asked for out of order")
     nextPixel += 1
     let w = plan.width, y = i / w, x = i % w, h1 = plan.hidden
     plan.valueTable.withUnsafeBufferPointer { values in
-      if x == 0 { beginRow(y, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
-                           pixelStride: pixelStride, values: values.baseAddress!) }
       for r in 0..<rows {
         let image = pixels + r * pixelStride
         let e = averages + r * plan.averages

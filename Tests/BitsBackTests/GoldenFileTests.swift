@@ -20,6 +20,8 @@ import Testing
   static let files: [Golden] = [
     Golden(original: "images-8bit.idx", model: "model-8bit.bbm", method: .bitsBack),
     Golden(original: "images-binary.idx", model: "model-binary.bbm", method: .bitsBack),
+    // A context head with a row summary (weights file version 2).
+    Golden(original: "images-8bit-rows.idx", model: "model-rows.bbm", method: .bitsBack),
     Golden(original: "text.txt", model: nil, method: .zstd),
     Golden(original: "random.bin", model: nil, method: .stored),
     // The built-in models, chosen from the data: guards their arithmetic (the mixture of

@@ -63,3 +63,13 @@ done
 "$bbans" compress text.txt -o text.txt.bba -f --threads 1
 "$bbans" compress random.bin -o random.bin.bba -f --threads 1
 for f in *.bba; do "$bbans" info "$f"; done
+
+# A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
+# (images-8bit-rows.idx is a copy of images-8bit.idx, so that the container's name gives its
+# original): added with the bbans of the commit that brought the row summary; the files above
+# were not re-made then.
+cp images-8bit.idx images-8bit-rows.idx
+"$bbans" train images-8bit.idx -o model-rows.bbm -f --name golden-rows --likelihood logistic-mixture --components 2 \
+  --context --context-features 2 --context-hidden 8 --context-neighbours 12 --rows 3,2 --context-deeper 6 \
+  --hidden 16 --latents 4 --bucket-bits 8 --epochs 200 --batch-size 32 --learning-rate 1e-2 --seed 1 --threads 1
+"$bbans" compress images-8bit-rows.idx -o images-8bit-rows.idx.bba -f --model model-rows.bbm --chunk 64 --lanes 4 --threads 1

@@ -75,9 +75,34 @@ func inferenceBenchmark(_ name: String, model: VAE) {
   }
 }
 
+let rowsPerSecond = BenchmarkMetric.custom("image rows/s", polarity: .prefersLarger, useScalingFactor: false)
+let pixelsPerSecond = BenchmarkMetric.custom("pixels/s", polarity: .prefersLarger, useScalingFactor: false)
+
+/// The row summary's two costs when decoding a batch of 32 images (the coder's lanes): the work
+/// once per image row (state, global vector, every column's row part: "image rows/s", rows of
+/// one image each) and the work per pixel (left part and the rest of the per-pixel network:
+/// "pixels/s", pixels of one image each). The features are the decoder's at random latents.
+func rowContextBenchmark(_ name: String, model: VAE) {
+  Benchmark("Row context \(name) batch \(batch)") { benchmark in
+    let a = model.architecture
+    var generator = SeededGenerator(seed: 9)
+    let pixels = (0..<(batch * a.pixelCount)).map { _ in
+      a.likelihood.isBinary ? UInt8(generator.next() & 1) : UInt8(truncatingIfNeeded: generator.next())
+    }
+    let latents = (0..<(batch * a.latentCount)).map { _ in generator.nextFloat() * 2 - 1 }
+    let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: batch) }
+    benchmark.startMeasurement()
+    let timing = RowContextTiming.measure(model: model, lanes: batch, pixels: pixels, features: features)
+    benchmark.stopMeasurement()
+    blackHole(timing.sink)
+    benchmark.measurement(rowsPerSecond, Int(Double(batch * a.height) / timing.rows))
+    benchmark.measurement(pixelsPerSecond, Int(Double(batch * a.pixelCount) / timing.pixels))
+  }
+}
+
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
-    metrics: [.wallClock, .throughput, flopsPerSecond, imagesPerSecond], timeUnits: .microseconds,
+    metrics: [.wallClock, .throughput, flopsPerSecond, imagesPerSecond, rowsPerSecond, pixelsPerSecond], timeUnits: .microseconds,
     warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 500)
 
   // The layers of the models: encoder 784→500, 500→500, 500→100; the plain decoder 50→500,
@@ -97,5 +122,16 @@ let benchmarks: @Sendable () -> Void = {
   inferenceBenchmark("784-500-500-50 beta-binomial random weights", model: VAE(randomWith: architecture, seed: 1))
   for builtin in ModelRegistry.builtins {
     inferenceBenchmark("built-in \(builtin.name)", model: builtin.vae)
+    if builtin.architecture.context?.rows != nil { rowContextBenchmark("built-in \(builtin.name)", model: builtin.vae) }
+  }
+  // The shape of the built-in row-summary models, with random weights (the cost does not depend
+  // on the weights).
+  for (likelihood, neighbours) in [(Likelihood.bernoulli, 24), (.logisticMixture(components: 4), 12)] {
+    let rows = Architecture(
+      height: 28, width: 28, encoderHidden: [500, 500], decoderHidden: [500, 500], latentCount: 50, bucketBits: 12,
+      likelihood: likelihood, context: ContextHead(features: 2, hidden: 128, neighbourCount: neighbours,
+                                                   rows: RowSummary(stateWidth: 16, globalWidth: 16)))
+    rowContextBenchmark("\(likelihood.name) \(neighbours) neighbours, S 16, G 16, random weights",
+                        model: VAE(randomWith: rows, seed: 2))
   }
 }
