@@ -37,6 +37,10 @@ public enum BitsBackError: Error, Equatable, CustomStringConvertible {
     case let .invalidModelFile(path, reason):
       return "\(path): \(reason)"
     case let .modelUnavailable(name, hash):
+      if ModelRegistry.builtinNames.contains(name) || ModelRegistry.retiredNames.contains(name) {
+        // A built-in model of another build (retrained since, or not yet retired in this one).
+        return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have: its built-in '\(name)' has other weights; decompress with the bbans that made the file, or pass that model's weights file with --model"
+      }
       // A weights file's model goes by the file's base name (ModelRegistry.fileModelName).
       let file = name.contains(".") ? name : name + ".bbm"
       return "the file was compressed with the model '\(name)' (hash \(hex(hash))), which this build does not have; pass its weights file (\(file), as it was named when the file was compressed) with --model"

@@ -210,12 +210,14 @@ public enum Decompressor {
     }
   }
 
-  /// The model the container names: a given one with the same identity, or the built-in one.
+  /// The model the container names: a given one with the same identity, or the built-in one
+  /// (current or retired) of that identity. The name is only a hint: an archive of "mnist" made
+  /// before "mnist" was retrained records the old weights' hash, which is the retired model's
+  /// ("mnist-v1").
   static func resolveModel(_ header: ContainerHeader, extra: [CodingModel]) throws -> CodingModel {
     if let model = extra.first(where: { $0.identity == header.modelHash }) { return model }
-    // The built-in model of the recorded name first (one model read), then any with that hash.
-    if let model = ModelRegistry.builtin(named: header.modelName), model.identity == header.modelHash { return model }
-    if let model = ModelRegistry.builtin(identity: header.modelHash) { return model }
+    // The built-in weights of the recorded name are hashed first, then the others; one is read.
+    if let model = ModelRegistry.builtin(identity: header.modelHash, preferring: header.modelName) { return model }
     if let given = extra.first {
       throw BitsBackError.modelMismatch(name: header.modelName, expected: header.modelHash, found: given.identity)
     }

@@ -28,33 +28,62 @@ public struct CodingModel: @unchecked Sendable {
 /// The built-in weights files are compiled into the binary; a model's tensors are read from
 /// them only when it is asked for, and not kept, so a process holds just the models it uses
 /// (each is about 7 MB of floats).
+///
+/// A built-in model is current or **retired**: a retired one is a model that a retrained one
+/// has replaced under its name ("mnist-v1" was "mnist"), kept byte for byte so that every
+/// archive made with it still decodes. The archives record the old name and the hash of the
+/// weights file; the decompressor finds the model by that hash (`builtin(identity:)`). A retired
+/// model is not listed in `builtinNames` and never chosen from the data, but its own name
+/// ("mnist-v1") still selects it (`builtin(named:)`).
 public enum ModelRegistry {
-  /// The names of the built-in models, in the order they were compiled in.
+  /// The names of the current built-in models, in the order they were compiled in: those that
+  /// the compressor chooses from and `bbans models` lists.
   public static var builtinNames: [String] {
-    (0..<bbans_builtin_model_count()).map { String(cString: bbans_builtin_model_at($0).name) }
+    currentIndices.map(name)
   }
 
-  /// Every built-in model, loaded anew on each call. A built-in file that does not load is
-  /// left out (a broken build, which the tests catch).
+  /// The names of the retired built-in models, in the order they were compiled in.
+  public static var retiredNames: [String] {
+    retiredIndices.map(name)
+  }
+
+  /// Every current built-in model, loaded anew on each call. A built-in file that does not
+  /// load is left out (a broken build, which the tests catch).
   public static var builtins: [CodingModel] {
-    (0..<bbans_builtin_model_count()).compactMap(loadBuiltin)
+    currentIndices.compactMap(loadBuiltin)
   }
 
-  /// The built-in model called `name`, or nil.
+  /// Every retired built-in model, loaded anew on each call.
+  public static var retiredBuiltins: [CodingModel] {
+    retiredIndices.compactMap(loadBuiltin)
+  }
+
+  /// The name that the retired built-in model called `name` had when it was current (and that
+  /// the archives made with it record): "mnist" for "mnist-v1"; nil for a current model or
+  /// none.
+  public static func formerName(ofBuiltin name: String) -> String? {
+    builtinIndex(named: name).flatMap { index in
+      bbans_builtin_model_at(index).former_name.map { String(cString: $0) }
+    }
+  }
+
+  /// The built-in model called `name`, current or retired, or nil. A retired model goes by its
+  /// own name ("mnist-v1"), never by the one it had ("mnist" is the current model).
   public static func builtin(named name: String) -> CodingModel? {
     builtinIndex(named: name).flatMap(loadBuiltin)
   }
 
-  /// The built-in model whose weights file hashes to `identity`, or nil. Only that one is loaded.
-  public static func builtin(identity: UInt64) -> CodingModel? {
-    (0..<bbans_builtin_model_count()).first { index in
-      let entry = bbans_builtin_model_at(index)
-      return XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size)) == identity
-    }.flatMap(loadBuiltin)
+  /// The built-in model, current or retired, whose weights file hashes to `identity`, or nil.
+  /// The model called `name` is hashed first, when given; only the one found is loaded.
+  public static func builtin(identity: UInt64, preferring name: String? = nil) -> CodingModel? {
+    let named = name.flatMap(builtinIndex(named:))
+    if let named, entryIdentity(named) == identity { return loadBuiltin(named) }
+    let all = 0..<bbans_builtin_model_count()
+    return all.first { $0 != named && entryIdentity($0) == identity }.flatMap(loadBuiltin)
   }
 
-  /// The architecture the built-in model called `name` declares, read from its first bytes
-  /// only (no tensors), or nil.
+  /// The architecture the built-in model called `name` (current or retired) declares, read from
+  /// its first bytes only (no tensors), or nil.
   public static func builtinArchitecture(named name: String) -> Architecture? {
     guard let index = builtinIndex(named: name) else { return nil }
     let entry = bbans_builtin_model_at(index)
@@ -62,8 +91,26 @@ public enum ModelRegistry {
     return try? VAE.architecture(ofWeightsFile: prefix)
   }
 
+  private static var currentIndices: [Int] {
+    (0..<bbans_builtin_model_count()).filter { bbans_builtin_model_at($0).former_name == nil }
+  }
+
+  private static var retiredIndices: [Int] {
+    (0..<bbans_builtin_model_count()).filter { bbans_builtin_model_at($0).former_name != nil }
+  }
+
+  private static func name(_ index: Int) -> String {
+    String(cString: bbans_builtin_model_at(index).name)
+  }
+
   private static func builtinIndex(named name: String) -> Int? {
-    (0..<bbans_builtin_model_count()).first { String(cString: bbans_builtin_model_at($0).name) == name }
+    (0..<bbans_builtin_model_count()).first { Self.name($0) == name }
+  }
+
+  /// XXH64 of the built-in weights file at `index`: the identity of its model.
+  private static func entryIdentity(_ index: Int) -> UInt64 {
+    let entry = bbans_builtin_model_at(index)
+    return XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size))
   }
 
   private static func loadBuiltin(_ index: Int) -> CodingModel? {
@@ -75,15 +122,14 @@ public enum ModelRegistry {
 
   /// The name that a model read from the weights file at `path` goes by (and that archives made
   /// with it record): the file's base name ("mine" for `models/mine.bbm`), unless that is the
-  /// name of a built-in model with other weights: then the whole file name ("mnist.bbm"), so
-  /// that an archive never names a built-in model it was not made with, and decompressing it
-  /// says which file it needs.
+  /// name of a built-in model (current or retired) with other weights: then the whole file name
+  /// ("mnist.bbm"), so that an archive never names a built-in model it was not made with, and
+  /// decompressing it says which file it needs.
   public static func fileModelName(path: String, identity: UInt64) -> String {
     let url = URL(fileURLWithPath: path)
     let base = url.deletingPathExtension().lastPathComponent
     guard let index = builtinIndex(named: base) else { return base }
-    let entry = bbans_builtin_model_at(index)
-    if XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size)) == identity { return base }
+    if entryIdentity(index) == identity { return base }
     let whole = url.lastPathComponent
     return whole != base ? whole : whole + " (file)"
   }

@@ -4,29 +4,50 @@ import Foundation
 import Model
 
 struct Models: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the built-in models.")
+  static let configuration = CommandConfiguration(
+    abstract: "List the built-in models.",
+    discussion: """
+      The current models are those that `compress` chooses from. With --all, the retired ones \
+      too: models that a retrained one has replaced, kept so that the archives made with them \
+      still decode (the decompressor finds them by the hash the archive records). \
+      `--model NAME` takes a retired model by its own name (mnist-v1), never by the one it had.
+      """)
+
+  @Flag(name: .long, help: "List the retired built-in models too, with the name each had when it was current.")
+  var all = false
 
   func run() throws {
     try reportingErrors {
       let models = ModelRegistry.builtins
-      if models.isEmpty {
+      let retired = all ? ModelRegistry.retiredBuiltins : []
+      if models.isEmpty && retired.isEmpty {
         print("no built-in models in this build")
         return
       }
-      print("name                 likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)")
-      for model in models {
+      print(
+        "name                 likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)  hash"
+          + (all ? "                status" : ""))
+      for model in models + retired {
         let a = model.architecture
         var likelihood = a.headName
         if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
-        print(
-          model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
-            + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)
-            + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
-            + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)
-            + String(model.fileSize).padding(toLength: 14, withPad: " ", startingAt: 0)
-            + rate)
+        var line = model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
+          + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)
+          + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
+          + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)
+          + String(model.fileSize).padding(toLength: 14, withPad: " ", startingAt: 0)
+          + rate.padding(toLength: 29, withPad: " ", startingAt: 0)
+          + hex(model.identity)
+        if all { line += "  " + (ModelRegistry.formerName(ofBuiltin: model.name).map { "retired (was \($0))" } ?? "current") }
+        print(line)
       }
     }
+  }
+
+  /// The identity as `bbans info` and the errors write it: 0x and 16 hex digits.
+  func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
   }
 }

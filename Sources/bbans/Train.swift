@@ -135,13 +135,14 @@ struct Train: ParsableCommand {
   /// The model's name: `--name`, or the output file's base name.
   var modelName: String { name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent }
 
-  /// Refuses an empty name, and a built-in model's name unless `--builtin-name` allows it.
+  /// Refuses an empty name, and a built-in model's name (current or retired) unless
+  /// `--builtin-name` allows it.
   func checkName() throws {
     let modelName = modelName
     guard !modelName.isEmpty else {
       throw TrainError("the model needs a name: give --name or an output file name with a base name")
     }
-    if !builtinName && ModelRegistry.builtinNames.contains(modelName) {
+    if !builtinName && (ModelRegistry.builtinNames + ModelRegistry.retiredNames).contains(modelName) {
       let source = name == nil ? "from the output file's name" : "given with --name"
       throw TrainError("the model's name '\(modelName)' (\(source)) is a built-in model's; choose another with --name, or another output file name")
     }

@@ -211,4 +211,28 @@ import TestSupport
     #expect(refused.stderr.contains("--average-decay must be in [0, 1)"), "\(refused.stderr)")
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("b.bbm").path))
   }
+
+  /// `bbans models` lists the current models with their hashes; `--all` the retired ones too,
+  /// which decode their archives (testdata/golden/retired) by hash and go by their own names.
+  @Test func retiredModelsAreListedWithAllAndDecodeTheirArchives() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let current = try run(["models"], in: folder)
+    let all = try run(["models", "--all"], in: folder)
+    #expect(current.status == 0 && all.status == 0)
+    let currentNames = lines(current.stdout).dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
+    let allLines = lines(all.stdout).dropFirst()
+    #expect(!currentNames.contains("mnist-v1") && currentNames.contains("mnist"), "\(currentNames)")
+    let v1 = try #require(allLines.first { $0.hasPrefix("mnist-v1 ") })
+    #expect(v1.contains("0x5385FBB7B765C58D") && v1.hasSuffix("retired (was mnist)"), "\(v1)")
+
+    let golden = URL(fileURLWithPath: ioTestdataFolder()).appendingPathComponent("golden/retired")
+    let decoded = try run(["-d", "-c", golden.appendingPathComponent("digits-20.idx.bba").path], in: folder)
+    #expect(decoded.status == 0, "\(decoded.stderr)")
+    #expect(decoded.stdout == (try Data(contentsOf: golden.appendingPathComponent("digits-20.idx"))))
+  }
+
+  func lines(_ data: Data) -> [String] {
+    String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+  }
 }

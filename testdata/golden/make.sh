@@ -64,6 +64,74 @@ done
 "$bbans" compress random.bin -o random.bin.bba -f --threads 1
 for f in *.bba; do "$bbans" info "$f"; done
 
+# Archives of the retired built-in models (retired/; RetiredModelTests): made on branch retired
+# (from commit 07a9261), when mnist, mnist-binary and fashion-mnist were the models now built in as mnist-v1,
+# mnist-binary-v1 and fashion-mnist-v1, so that they record the names and hashes that the
+# archives of that time record. Made only while that is so: once those models are retrained,
+# these files stay as they are (re-made with --model mnist-v1 they would record another name).
+current_hash() { "$bbans" models --all | awk -v name="$1" '$1 == name { for (i = 2; i <= NF; i++) if ($i ~ /^0x/) print $i }'; }
+if [[ "$(current_hash mnist)" == "$(current_hash mnist-v1)" && "$(current_hash mnist-binary)" == "$(current_hash mnist-binary-v1)" \
+  && "$(current_hash fashion-mnist)" == "$(current_hash fashion-mnist-v1)" ]]; then
+  mkdir -p retired
+  # 20 synthetic digit-like images (no MNIST data): the strokes of each digit 0…9 (twice), with a
+  # random slant, size, offset, pen width and jitter (random.Random(2026)), anti-aliased; and
+  # the same thresholded at 128 to 0/1. Then Fashion-MNIST test images 20…39 of the fixture.
+  python3 - <<'PY'
+import math, random
+rng = random.Random(2026)
+def arc(cx, cy, rx, ry, a0, a1, n=24):
+    return [(cx + rx * math.cos(math.radians(a0 + (a1 - a0) * i / n)),
+             cy + ry * math.sin(math.radians(a0 + (a1 - a0) * i / n))) for i in range(n + 1)]
+# Strokes of each digit in a unit box (x right, y down), as polylines.
+digits = {
+    0: [arc(0.5, 0.5, 0.32, 0.45, 0, 360, 40)],
+    1: [[(0.35, 0.2), (0.55, 0.05), (0.55, 0.95)]],
+    2: [arc(0.5, 0.3, 0.3, 0.25, 200, 380) + [(0.2, 0.95), (0.85, 0.95)]],
+    3: [arc(0.5, 0.28, 0.28, 0.23, 210, 450), arc(0.5, 0.72, 0.3, 0.23, 270, 510)],
+    4: [[(0.65, 0.95), (0.65, 0.05), (0.15, 0.7), (0.85, 0.7)]],
+    5: [[(0.8, 0.05), (0.3, 0.05), (0.25, 0.45)] + arc(0.5, 0.68, 0.3, 0.27, 240, 500)],
+    6: [[(0.7, 0.05), (0.35, 0.4)] + arc(0.5, 0.7, 0.28, 0.25, 200, 560)],
+    7: [[(0.15, 0.05), (0.85, 0.05), (0.4, 0.95)]],
+    8: [arc(0.5, 0.27, 0.25, 0.22, 0, 360, 32), arc(0.5, 0.72, 0.3, 0.23, 0, 360, 32)],
+    9: [arc(0.5, 0.3, 0.28, 0.25, 0, 360, 32) + [(0.78, 0.3), (0.65, 0.95)]],
+}
+def render(digit):
+    slant = rng.uniform(-0.25, 0.25)
+    sx, sy = rng.uniform(9, 13), rng.uniform(18, 20)
+    ox, oy = 14 + rng.uniform(-1.5, 1.5), 14 + rng.uniform(-1, 1)
+    pen = rng.uniform(1.0, 1.6)
+    segments = []
+    for stroke in digits[digit]:
+        pts = [(ox + (x - 0.5) * sx * 1.6 + slant * (0.5 - y) * sy, oy + (y - 0.5) * sy) for x, y in stroke]
+        pts = [(x + rng.uniform(-0.3, 0.3), y + rng.uniform(-0.3, 0.3)) for x, y in pts]
+        segments += list(zip(pts, pts[1:]))
+    image = bytearray()
+    for py in range(28):
+        for px in range(28):
+            d = min(distance(px + 0.5, py + 0.5, a, b) for a, b in segments)
+            image.append(int(round(255 * max(0.0, min(1.0, pen + 0.5 - d)))))
+    return bytes(image)
+def distance(x, y, a, b):
+    (ax, ay), (bx, by) = a, b
+    dx, dy = bx - ax, by - ay
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(x - ax - t * dx, y - ay - t * dy)
+count = 20
+images = [render(i % 10) for i in range(count)]
+header = bytes([0, 0, 8, 3]) + count.to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big")
+open("retired/digits-20.idx", "wb").write(header + b"".join(images))
+open("retired/digits-20-binary.idx", "wb").write(header + b"".join(bytes(1 if v >= 128 else 0 for v in im) for im in images))
+d = open("../fashion-mnist-100-idx3-ubyte", "rb").read()
+open("retired/fashion-mnist-20to39.idx", "wb").write(header + d[16 + 20 * 784:16 + 40 * 784])
+PY
+  "$bbans" compress retired/digits-20.idx -o retired/digits-20.idx.bba -f --model mnist --chunk 64 --lanes 4 --threads 1
+  "$bbans" compress retired/digits-20-binary.idx -o retired/digits-20-binary.idx.bba -f --model mnist-binary --chunk 64 --lanes 4 --threads 1
+  "$bbans" compress retired/fashion-mnist-20to39.idx -o retired/fashion-mnist-20to39.idx.bba -f --model fashion-mnist --chunk 64 --lanes 4 --threads 1
+  for f in retired/*.bba; do "$bbans" info "$f"; done
+else
+  echo "make.sh: retired/ kept as it is (mnist, mnist-binary, fashion-mnist are no longer the v1 models)"
+fi
+
 # A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
 # (images-8bit-rows.idx is a copy of images-8bit.idx, so that the container's name gives its
 # original): added with the bbans of the commit that brought the row summary; the files above

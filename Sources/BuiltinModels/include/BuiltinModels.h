@@ -9,9 +9,13 @@ typedef struct {
   const char *name;
   const unsigned char *bytes;
   size_t size;
+  /// For a retired model (one that a retrained model has replaced, kept so that its archives still
+  /// decode): the name it had when it was current, which the archives made with it record.
+  /// NULL for a current model.
+  const char *former_name;
 } bbans_builtin_model;
 
-/// The number of built-in models.
+/// The number of built-in models, current and retired.
 size_t bbans_builtin_model_count(void);
 /// The built-in model at `index` (0 ≤ index < count).
 bbans_builtin_model bbans_builtin_model_at(size_t index);
