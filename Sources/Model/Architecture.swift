@@ -127,9 +127,10 @@ public struct ContextHead: Equatable, Sendable {
 ///
 /// The per-pixel network's input is [features, above neighbours, s_y[x], g_y] (known when row y
 /// starts: the "row part") then [left neighbours, e_x] (the "left part"). Its first layer is
-/// computed as (bias + row part · W_row) + left part · W_left, the two products apart and then
-/// added, in training, evaluation, encoding and decoding alike: decoding computes the row part
-/// of a whole row in one product and only the left part pixel by pixel.
+/// computed as ((b + g_y·W_g) + [f, above, s_y[x]]·W_rest) + left part · W_left, the products
+/// apart and then added, in training, evaluation, encoding and decoding alike: decoding
+/// computes the global vector's share once per row, the rest of the row part for a whole row in
+/// one product, and only the left part pixel by pixel.
 public struct RowSummary: Equatable, Sendable {
   /// S: the recurrent state per column.
   public var stateWidth: Int

@@ -90,19 +90,22 @@ extension VAE {
     precondition(decoderOutputs.count == count * p * f && pixels.count >= count * p,
                  "VAE.pixelParameters: \(decoderOutputs.count) outputs and \(pixels.count) pixels for \(count) images")
     guard count > 0 else { return [] }
-    if head.rows != nil, let rows, let context {
-      // Teacher forcing over blocks of images: the same values as `RowContextStepper`'s.
-      let plan = RowContextPlan(architecture)
-      var result: [Float] = []
-      result.reserveCapacity(count * p * ppp)
-      for start in Swift.stride(from: 0, to: count, by: Self.contextBlockRows) {
-        let n = min(Self.contextBlockRows, count - start)
-        let pass = RowContextPass(
-          plan: plan, context: context, rows: rows, features: Array(decoderOutputs[(start * p * f)..<((start + n) * p * f)]),
-          pixels: UnsafeBufferPointer(rebasing: pixels[(start * p)..<((start + n) * p)]), count: n)
-        result += pass.output
+    if head.rows != nil {
+      // Row by row over blocks of images, every pixel known: the values `RowContextStepper`
+      // gives when decoding one pixel at a time.
+      let block = min(count, Self.contextBlockRows)
+      let stepper = RowContextStepper(model: self, rows: block)
+      return [Float](unsafeUninitializedCapacity: count * p * ppp) { result, initialized in
+        decoderOutputs.withUnsafeBufferPointer { features in
+          for start in Swift.stride(from: 0, to: count, by: block) {
+            let n = min(block, count - start)
+            stepper.allPixels(
+              rows: n, features: features.baseAddress! + start * p * f, featureStride: p * f,
+              pixels: pixels.baseAddress! + start * p, pixelStride: p, into: result.baseAddress! + start * p * ppp)
+          }
+        }
+        initialized = count * p * ppp
       }
-      return result
     }
     let block = min(count, Self.contextBlockRows)
     let stepper = ContextStepper(model: self, rows: block)

@@ -22,7 +22,9 @@ package struct RowNetworks: Equatable, Sendable {
 /// - the state input of row y, column x: [v(y−1, x−k) … v(y−1, x+k), s_{y−1}[x−1], s_{y−1}[x],
 ///   s_{y−1}[x+1]] (0 outside the image, and for y = 0);
 /// - the pixel's row part [f, above neighbours, s_y[x], g_y] and left part [left neighbours, e_x];
-/// - the first layer as ReLU((b + row·W_row) + left·W_left): two products, then one addition.
+/// - the first layer as ReLU(((b + g_y·W_g) + P) + left·W_left), P = [f, above, s_y[x]]·W_rest:
+///   the global vector's share once per image and row, the rest of the row part once per pixel,
+///   the left part once per pixel, then the sums.
 ///
 /// The dense kernel gives each row of a product the same bits whatever the number of rows in
 /// the call, so a row computed for one lane or for a batch of images is the same.
@@ -127,7 +129,7 @@ package struct RowContextPlan: Sendable {
   @inline(__always)
   package func fillRowPart(
     y: Int, x: Int, features: UnsafePointer<Float>, image: UnsafePointer<UInt8>, state: UnsafePointer<Float>,
-    global: UnsafePointer<Float>, values: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>
+    global: UnsafePointer<Float>, values: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>, withGlobal: Bool = true
   ) {
     let f = features + (y * width + x) * self.features
     for j in 0..<self.features { row[j] = f[j] }
@@ -138,7 +140,7 @@ package struct RowContextPlan: Sendable {
       o += 1
     }
     (row + o).update(from: state, count: stateWidth)
-    (row + o + stateWidth).update(from: global, count: globalWidth)
+    if withGlobal { (row + o + stateWidth).update(from: global, count: globalWidth) }
   }
 
   /// The left part of pixel (y, x) of one image: [left neighbours, e_x].
@@ -161,9 +163,9 @@ package struct RowContextPlan: Sendable {
     for j in 0..<averages { e[j] = decays[j] * e[j] + oneMinusDecays[j] * v }
   }
 
-  /// The first layer: hidden = ReLU((b + row·W_row) + left·W_left) for `rows` inputs.
+  /// The first layer: hidden = ReLU(accumulators + left·W_left) for `rows` inputs.
   /// - Parameters:
-  ///   - rowAccumulators: b + row·W_row, computed by `rowProduct`; row q at q · rowAccumulatorStride.
+  ///   - rowAccumulators: c_y + P (see `RowContextStepper`); row q at q · rowAccumulatorStride.
   ///   - scratch: rows × hidden Floats.
   @inline(__always)
   package func finishFirstLayer(
@@ -181,20 +183,6 @@ package struct RowContextPlan: Sendable {
       for j in 0..<h {
         let v = a[j] + b[j]
         out[j] = v > 0 ? v : 0
-      }
-    }
-  }
-
-  /// b + row·W_row for `rows` row parts (row q at row + q · rowStride).
-  @inline(__always)
-  package func rowProduct(
-    _ layer: DenseLayer, rows: Int, row: UnsafePointer<Float>, rowStride: Int, into out: UnsafeMutablePointer<Float>
-  ) {
-    let h = hidden
-    layer.weights.withUnsafeBufferPointer { w in
-      layer.bias.withUnsafeBufferPointer { b in
-        Dense.matrixProduct(rows: rows, columns: h, inner: rowInputs, a: row, aRowStride: rowStride, aInnerStride: 1,
-          b: w.baseAddress!, bRowStride: h, start: b.baseAddress!, c: out, cRowStride: h)
       }
     }
   }
@@ -283,9 +271,36 @@ package struct RowContextPass {
     var first = [Float](repeating: 0, count: rows * hidden)
     var accumulators = [Float](repeating: 0, count: rows * hidden)
     var scratch = [Float](repeating: 0, count: rows * hidden)
+    // As the coder computes it (`RowContextStepper`): c_y = b + g_y·W_g per image and row, then
+    // (c_y + P) with P = [f, above, s]·W_rest per pixel.
+    let rest = plan.rowInputs - g, layer = context.layers[0]
+    var rowStarts = [Float](repeating: 0, count: h * count * hidden)
+    layer.weights.withUnsafeBufferPointer { wt in
+      layer.bias.withUnsafeBufferPointer { b in
+        globals.withUnsafeBufferPointer { gs in
+          rowStarts.withUnsafeMutableBufferPointer { c in
+            Dense.matrixProduct(rows: h * count, columns: hidden, inner: g, a: gs.baseAddress!, aRowStride: max(g, 1),
+              aInnerStride: 1, b: wt.baseAddress! + rest * hidden, bRowStride: hidden, start: b.baseAddress!,
+              c: c.baseAddress!, cRowStride: hidden)
+          }
+        }
+      }
+    }
     input.withUnsafeBufferPointer { x in
       accumulators.withUnsafeMutableBufferPointer { a in
-        plan.rowProduct(context.layers[0], rows: rows, row: x.baseAddress!, rowStride: d, into: a.baseAddress!)
+        layer.weights.withUnsafeBufferPointer { wt in
+          Dense.matrixProduct(rows: rows, columns: hidden, inner: rest, a: x.baseAddress!, aRowStride: d, aInnerStride: 1,
+            b: wt.baseAddress!, bRowStride: hidden, start: nil, c: a.baseAddress!, cRowStride: hidden)
+        }
+        for r in 0..<count {
+          for y in 0..<h {
+            let c = (y * count + r) * hidden
+            for x in 0..<w {
+              let q = (r * p + y * w + x) * hidden
+              for j in 0..<hidden { a[q + j] = rowStarts[c + j] + a[q + j] }
+            }
+          }
+        }
         scratch.withUnsafeMutableBufferPointer { t in
           first.withUnsafeMutableBufferPointer { o in
             plan.finishFirstLayer(
@@ -395,24 +410,35 @@ package struct RowContextPass {
   }
 }
 
-/// The row-summary context head run one pixel at a time over several images in lock-step, in
-/// raster order (decoding): at the start of each row it updates the state and the global vector
-/// from the row just finished and computes every column's row part in one product; each pixel
-/// then needs only its left part.
+/// The row-summary context head as the coder runs it, over several images in lock-step, row by
+/// row in raster order. At the start of each row it updates the state and the global vector from
+/// the row just finished and computes every column's row part through the first layer in one
+/// product; then either each pixel needs only its left part (`pixelPart`, decoding, where pixels
+/// come one at a time) or, when every pixel is known, the whole row's left parts go through the
+/// network at once (`wholeRow`, encoding and evaluation). Both compute every value the same way,
+/// so they give the same bits (the dense kernel's rows do not depend on the rows in a call).
+///
+/// The first layer is computed as ((c_y + P) + left·W_left) with c_y = b + g_y·W_g, once per
+/// image and row, and P = [f, above neighbours, s_y[x]]·W_rest, once per pixel (W_rest, W_g and
+/// W_left are the first layer's rows for those inputs): the global vector is the same for every
+/// column of a row, so its share is computed once per row. docs/MODEL_FORMAT.md fixes this order.
 package final class RowContextStepper {
   let plan: RowContextPlan
   let network: MLP
   let rows: RowNetworks
   let capacity: Int
   let outputCount: Int
-  /// The distance between two lanes' outputs in `parameters`' result.
+  /// The distance between two outputs in `pixelPart`'s and `wholeRow`'s results.
   package let outputStride: Int
   private let outputWeights: [Float]
   private let outputBias: [Float]
+  /// Inputs of W_rest: features, above neighbours, state.
+  private let restInputs: Int
   private let stateInput: UnsafeMutablePointer<Float>
   private var state: UnsafeMutablePointer<Float>
   private var previousState: UnsafeMutablePointer<Float>
   private let global: UnsafeMutablePointer<Float>
+  private let rowStart: UnsafeMutablePointer<Float>
   private let rowInput: UnsafeMutablePointer<Float>
   private let rowAccumulators: UnsafeMutablePointer<Float>
   private let leftInput: UnsafeMutablePointer<Float>
@@ -423,7 +449,6 @@ package final class RowContextStepper {
   private let output: UnsafeMutablePointer<Float>
   private var nextPixel = 0
   private var laneCount = 0
-  private let widest: Int
 
   package init(model: VAE, rows lanes: Int) {
     guard let network = model.context, let rowNetworks = model.rows else {
@@ -442,25 +467,26 @@ package final class RowContextStepper {
     }
     outputWeights = weights
     outputBias = last.bias + [Float](repeating: 0, count: outputStride - outputCount)
-    let w = plan.width
-    widest = network.maxWidth
-    stateInput = .allocate(capacity: capacity * w * plan.stateInputs)
-    state = .allocate(capacity: capacity * w * plan.stateWidth)
-    previousState = .allocate(capacity: capacity * w * plan.stateWidth)
+    restInputs = plan.rowInputs - plan.globalWidth
+    let w = plan.width, cells = capacity * plan.width
+    stateInput = .allocate(capacity: cells * plan.stateInputs)
+    state = .allocate(capacity: cells * plan.stateWidth)
+    previousState = .allocate(capacity: cells * plan.stateWidth)
     global = .allocate(capacity: capacity * max(plan.globalWidth, 1))
-    rowInput = .allocate(capacity: capacity * w * plan.rowInputs)
-    rowAccumulators = .allocate(capacity: capacity * w * plan.hidden)
-    leftInput = .allocate(capacity: capacity * max(plan.leftInputs, 1))
+    rowStart = .allocate(capacity: capacity * plan.hidden)
+    rowInput = .allocate(capacity: cells * plan.rowInputs)
+    rowAccumulators = .allocate(capacity: cells * plan.hidden)
+    leftInput = .allocate(capacity: cells * max(plan.leftInputs, 1))
     averages = .allocate(capacity: capacity * max(plan.averages, 1))
-    scratch = .allocate(capacity: capacity * plan.hidden)
-    hiddenA = .allocate(capacity: capacity * widest)
-    hiddenB = .allocate(capacity: capacity * widest)
-    output = .allocate(capacity: capacity * outputStride)
+    scratch = .allocate(capacity: cells * plan.hidden)
+    hiddenA = .allocate(capacity: cells * network.maxWidth)
+    hiddenB = .allocate(capacity: cells * network.maxWidth)
+    output = .allocate(capacity: capacity * w * outputStride)
   }
 
   deinit {
-    for p in [stateInput, state, previousState, global, rowInput, rowAccumulators, leftInput, averages, scratch, hiddenA,
-              hiddenB, output] { p.deallocate() }
+    for p in [stateInput, state, previousState, global, rowStart, rowInput, rowAccumulators, leftInput, averages, scratch,
+              hiddenA, hiddenB, output] { p.deallocate() }
   }
 
   /// The raw parameters of pixel i for images 0..<rows: `outputCount` values for image r at
@@ -517,22 +543,71 @@ package final class RowContextStepper {
       network.layers[0], rows: rows, left: leftInput, leftStride: plan.leftInputs,
       rowAccumulators: rowAccumulators + x * h1, rowAccumulatorStride: w * h1, scratch: scratch,
       into: hiddenA, hiddenStride: h1)
+    return rest(rows: rows)
+  }
+
+  /// Every pixel of row y when all are known, after `startRow`: `outputCount` values for
+  /// image r, column x at (r · width + x) · `outputStride`.
+  package func wholeRow(_ y: Int, rows: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int) -> UnsafePointer<Float> {
+    let w = plan.width
+    precondition(nextPixel == y * w && rows == laneCount, "RowContextStepper: row \(y) asked for out of order")
+    nextPixel += w
+    plan.valueTable.withUnsafeBufferPointer { values in
+      for r in 0..<rows {
+        let image = pixels + r * pixelStride
+        let e = averages + r * plan.averages
+        for x in 0..<w {
+          if x > 0 { plan.advance(e, past: values[Int(image[y * w + x - 1])]) }
+          plan.fillLeftPart(y: y, x: x, image: image, averages: e, values: values.baseAddress!,
+                            into: leftInput + (r * w + x) * plan.leftInputs)
+        }
+      }
+    }
+    plan.finishFirstLayer(
+      network.layers[0], rows: rows * w, left: leftInput, leftStride: plan.leftInputs,
+      rowAccumulators: rowAccumulators, rowAccumulatorStride: plan.hidden, scratch: scratch,
+      into: hiddenA, hiddenStride: plan.hidden)
+    return rest(rows: rows * w)
+  }
+
+  /// Every pixel's raw parameters of `rows` images whose pixels are all known, row by row with
+  /// `startRow` and `wholeRow`: image r's pixel i at into + (r · pixelCount + i) · outputCount.
+  package func allPixels(
+    rows: Int, features: UnsafePointer<Float>, featureStride: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int,
+    into result: UnsafeMutablePointer<Float>
+  ) {
+    let w = plan.width, p = plan.pixelCount, k = outputCount, stride = outputStride
+    for y in 0..<plan.height {
+      startRow(pixel: y * w, rows: rows, features: features, featureStride: featureStride, pixels: pixels,
+               pixelStride: pixelStride)
+      let values = wholeRow(y, rows: rows, pixels: pixels, pixelStride: pixelStride)
+      for r in 0..<rows {
+        for x in 0..<w {
+          let source = values + (r * w + x) * stride, target = result + (r * p + y * w + x) * k
+          for j in 0..<k { target[j] = source[j] }
+        }
+      }
+    }
+  }
+
+  /// The layers after the first, from `hiddenA`, for `count` rows: the output at `output`.
+  private func rest(rows count: Int) -> UnsafePointer<Float> {
     var current = hiddenA, next = hiddenB
     for layer in network.layers.dropFirst().dropLast() {
       layer.weights.withUnsafeBufferPointer { wt in
         layer.bias.withUnsafeBufferPointer { b in
-          Dense.matrixProduct(rows: rows, columns: layer.outCount, inner: layer.inCount, a: current, aRowStride: layer.inCount,
-            aInnerStride: 1, b: wt.baseAddress!, bRowStride: layer.outCount, start: b.baseAddress!, c: next,
-            cRowStride: layer.outCount)
+          Dense.matrixProduct(rows: count, columns: layer.outCount, inner: layer.inCount, a: current,
+            aRowStride: layer.inCount, aInnerStride: 1, b: wt.baseAddress!, bRowStride: layer.outCount,
+            start: b.baseAddress!, c: next, cRowStride: layer.outCount)
         }
       }
-      Dense.relu(next, count: rows * layer.outCount)
+      Dense.relu(next, count: count * layer.outCount)
       swap(&current, &next)
     }
     let inner = network.layers[network.layers.count - 1].inCount
     outputWeights.withUnsafeBufferPointer { wt in
       outputBias.withUnsafeBufferPointer { b in
-        Dense.matrixProduct(rows: rows, columns: outputStride, inner: inner, a: current, aRowStride: inner,
+        Dense.matrixProduct(rows: count, columns: outputStride, inner: inner, a: current, aRowStride: inner,
           aInnerStride: 1, b: wt.baseAddress!, bRowStride: outputStride, start: b.baseAddress!, c: output,
           cRowStride: outputStride)
       }
@@ -540,27 +615,46 @@ package final class RowContextStepper {
     return UnsafePointer(output)
   }
 
-  /// Row y's state and global vector from row y − 1, and every column's b + row part · W_row.
+  /// Row y's state and global vector from row y − 1, and every column's (c_y + P).
   private func beginRow(
     _ y: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int, pixels: UnsafePointer<UInt8>,
     pixelStride: Int, values: UnsafePointer<Float>
   ) {
-    let w = plan.width
+    let w = plan.width, h1 = plan.hidden, g = plan.globalWidth
     swap(&state, &previousState)
     plan.fillStateInputs(row: y, rows: rows, pixels: pixels, pixelStride: pixelStride,
                          previous: UnsafePointer(previousState), into: stateInput)
     plan.stateLayer(self.rows.state, input: stateInput, count: rows * w, into: state)
     plan.globalLayer(self.rows.global, states: state, count: rows, into: global)
+    let first = network.layers[0]
+    // c_y = b + g_y·W_g per image.
+    first.weights.withUnsafeBufferPointer { wt in
+      first.bias.withUnsafeBufferPointer { b in
+        Dense.matrixProduct(rows: rows, columns: h1, inner: g, a: global, aRowStride: max(g, 1), aInnerStride: 1,
+          b: wt.baseAddress! + restInputs * h1, bRowStride: h1, start: b.baseAddress!, c: rowStart, cRowStride: h1)
+      }
+    }
     for r in 0..<rows {
       let image = pixels + r * pixelStride
       for x in 0..<w {
         plan.fillRowPart(
           y: y, x: x, features: features + r * featureStride, image: image, state: state + (r * w + x) * plan.stateWidth,
-          global: global + r * plan.globalWidth, values: values, into: rowInput + (r * w + x) * plan.rowInputs)
+          global: global, values: values, into: rowInput + (r * w + x) * restInputs, withGlobal: false)
       }
       averages.advanced(by: r * plan.averages).initialize(repeating: 0, count: plan.averages)
     }
-    plan.rowProduct(network.layers[0], rows: rows * w, row: rowInput, rowStride: plan.rowInputs, into: rowAccumulators)
+    // P for every column, then c_y + P.
+    first.weights.withUnsafeBufferPointer { wt in
+      Dense.matrixProduct(rows: rows * w, columns: h1, inner: restInputs, a: rowInput, aRowStride: restInputs,
+        aInnerStride: 1, b: wt.baseAddress!, bRowStride: h1, start: nil, c: rowAccumulators, cRowStride: h1)
+    }
+    for r in 0..<rows {
+      let c = rowStart + r * h1
+      for x in 0..<w {
+        let a = rowAccumulators + (r * w + x) * h1
+        for j in 0..<h1 { a[j] = c[j] + a[j] }
+      }
+    }
   }
 }
 

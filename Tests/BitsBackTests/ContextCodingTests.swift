@@ -153,3 +153,25 @@ import TestSupport
     #expect(loaded.architecture.headName == "context-logistic-mixture")
   }
 }
+
+/// Training's teacher-forced pass (`RowContextPass`, what `Objective` differentiates) gives the
+/// coder's bits: the parameters training scores are the ones the archive pays.
+@Suite struct RowContextTrainingPassTests {
+  @Test(arguments: ContextCodingTests.rowHeads)
+  func trainingPassGivesTheCodersBits(head: ContextHead) throws {
+    let model = Fixtures.model(.logisticMixture(components: 3), context: head).vae
+    let latentCount = model.architecture.latentCount
+    var generator = TestSupport.SeededGenerator(seed: 24)
+    for count in [1, 5] {
+      let images = Fixtures.images(count, binary: false, seed: UInt64(count) + 60)
+      let latents = (0..<(count * latentCount)).map { _ in Float.random(in: -2...2, using: &generator) }
+      let outputs = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+      let coder = images.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: outputs, pixels: $0, count: count) }
+      let training = images.withUnsafeBufferPointer {
+        RowContextPass(plan: RowContextPlan(model.architecture), context: model.context!, rows: model.rows!,
+                       features: outputs, pixels: $0, count: count).output
+      }
+      #expect(training.map(\.bitPattern) == coder.map(\.bitPattern), "\(count) images")
+    }
+  }
+}

@@ -252,11 +252,16 @@ package struct ChunkCoder {
       }
       return
     }
-    if case .rows = stepper {
-      // Every pixel is known: every pixel's parameters in one teacher-forced pass, which gives
-      // the values `RowContextStepper` gives when decoding.
-      let lanePixels = UnsafeBufferPointer(start: base + first * pixelCount, count: lanes.count * pixelCount)
-      let all = model.pixelParameters(decoderOutputs: decoderOutputs, pixels: lanePixels, count: lanes.count)
+    if case .rows(let rowStepper) = stepper {
+      // Every pixel is known: every pixel's parameters row by row, all columns at once, which
+      // gives the values `RowContextStepper` gives when decoding one pixel at a time.
+      var all = [Float](repeating: 0, count: lanes.count * pixelCount * ppp)
+      decoderOutputs.withUnsafeBufferPointer { f in
+        all.withUnsafeMutableBufferPointer { out in
+          rowStepper.allPixels(rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+                               pixels: base + first * pixelCount, pixelStride: pixelCount, into: out.baseAddress!)
+        }
+      }
       all.withUnsafeBufferPointer { p in
         for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
           for l in lanes {
