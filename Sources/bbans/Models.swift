@@ -31,6 +31,7 @@ struct Models: ParsableCommand {
         let a = model.architecture
         var likelihood = a.headName
         if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
+        if a.context?.rows != nil { likelihood += "+rows" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
         var line = model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
           + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)

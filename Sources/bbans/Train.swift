@@ -68,6 +68,10 @@ struct Train: ParsableCommand {
     "Start from this model's weights (a built-in name or a weights file) instead of random ones.",
     discussion: "Its architecture is used and the architecture options are ignored; Adam starts afresh."))
   var startFrom: String?
+  @Option(help: ArgumentHelp(
+    "Begin at this epoch of the schedule (1 to --epochs), to go on with a run that stopped: with --start-from its best weights.",
+    discussion: "The learning rate, the KL warm-up and the epoch's shuffle are those of this epoch in the full run; Adam's moments start afresh."))
+  var firstEpoch = 1
   @Flag(name: .shortAndLong, help: "Overwrite the output file.") var force = false
 
   /// The row summary that --rows, --rows-radius, --rows-averages and --context-deeper ask for.
@@ -96,6 +100,8 @@ struct Train: ParsableCommand {
     try check("--batch-size", batchSize, in: OptionLimits.batchSize)
     if let threads { try check("--threads", threads, in: OptionLimits.threads) }
     try check("--validate-every", validateEvery, in: OptionLimits.epochs)
+    try check("--first-epoch", firstEpoch, in: 1...epochs)
+    if firstEpoch > 1 && startFrom == nil { throw TrainError("--first-epoch needs --start-from (the weights of the run it goes on with)") }
     try check("--kl-warmup", klWarmup, in: 0...OptionLimits.epochs.upperBound)
     try check("--validation", validation, in: OptionLimits.validationImages)
     try check("--context-features", contextFeatures, in: 1...64)
@@ -254,7 +260,7 @@ struct Train: ParsableCommand {
     var best: NegativeELBO?
     let progress = TrainingProgress(epochs: epochs, imagesPerEpoch: images.count)
     let started = Date()
-    for epoch in 0..<epochs {
+    for epoch in (firstEpoch - 1)..<epochs {
       let epochStart = Date()
       let trainFigures = images.pixels.withUnsafeBufferPointer {
         trainer.trainEpoch(pixels: $0, count: images.count, epoch: epoch, lossProgress: { done, soFar in
@@ -327,9 +333,11 @@ struct Train: ParsableCommand {
 }
 
 /// A one-sentence failure of `bbans train`.
-struct TrainError: Error {
+struct TrainError: Error, CustomStringConvertible {
   let message: String
   init(_ message: String) { self.message = message }
+  /// What the one-line error says, also when thrown from `validate()` (before `run`).
+  var description: String { message }
 }
 
 /// The progress of a training run on stderr, drawn only when stderr is a terminal: the epoch,

@@ -20,7 +20,7 @@ import Model
 let models: [VAE] = {
   let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/golden")
-  let golden = ["model-8bit.bbm", "model-binary.bbm"].compactMap { name in
+  let golden = ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm"].compactMap { name in
     FileManager.default.contents(atPath: folder.appendingPathComponent(name).path).flatMap { try? VAE(contentsOf: [UInt8]($0)) }
   }
   // Every head and both paths of the mixture (up to 4 components side by side, more one by one).
@@ -30,6 +30,12 @@ let models: [VAE] = {
     (.logisticMixture(components: 2), ContextHead(features: 2, hidden: 4), 1),
     (.bernoulli, ContextHead(features: 1, hidden: 3, neighbourCount: 12), 1),
     (.betaBinomial, ContextHead(features: 2, hidden: 3, neighbourCount: 24), 1),
+    // Row summaries (weights file version 2): with a global vector and moving averages, and
+    // without, with deeper layers.
+    (.logisticMixture(components: 2),
+     ContextHead(features: 2, hidden: 4, neighbourCount: 12, rows: RowSummary(stateWidth: 2, globalWidth: 3)), 1),
+    (.bernoulli, ContextHead(features: 1, hidden: 3, neighbourCount: 24,
+                             rows: RowSummary(stateWidth: 3, globalWidth: 0, radius: 1, averages: 0, deeper: [4])), 1),
   ]
   let random = heads.enumerated().map { i, head in
     VAE(randomWith: Architecture(height: 4, width: 5, channels: head.2, encoderHidden: [6], decoderHidden: [5],
@@ -56,7 +62,7 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
   let imageSeed = input.u8()
 
   // The damage, tensor by tensor (file order: each layer's weights, then its bias).
-  var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? [])
+  var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? []) + (model.rows?.layers ?? [])
   var operations = 0
   while !input.atEnd && operations < 64 {
     operations += 1
@@ -79,11 +85,12 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     }
     if t % 2 == 0 { layers[t / 2].weights = values } else { layers[t / 2].bias = values }
   }
-  let e = model.encoder.layers.count, d = model.decoder.layers.count
+  let e = model.encoder.layers.count, d = model.decoder.layers.count, c = model.context?.layers.count ?? 0
   let damaged = VAE(
     architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
     encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
-    context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)...])))
+    context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)..<(e + d + c)])),
+    rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]))
   let bytes = damaged.serialized()
 
   // The first non-finite number in file order, which the reader must name.
@@ -95,7 +102,8 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
   do {
     loaded = try VAE(contentsOf: bytes)
   } catch let error as ModelError {
-    let names = [("encoder", e), ("decoder", d), ("context", layers.count - e - d)].flatMap { network, count in
+    let rowCount = model.rows == nil ? 0 : 1
+    let names = [("encoder", e), ("decoder", d), ("context", c), ("state", rowCount), ("global", rowCount)].flatMap { network, count in
       (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
     }
     guard case let .nonFiniteValue(tensor, index, value) = error, let first = firstNonFinite,
