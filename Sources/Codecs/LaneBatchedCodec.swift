@@ -6,8 +6,8 @@ import ANS
 ///
 /// Coding the lanes together lets a codec run its network once for all of them (a matrix-matrix
 /// product) before it codes lane by lane. The lanes share the message's tail, so the order in
-/// which a codec visits them is part of its format: `pop(from:lanes:)` must undo
-/// `push(_:onto:lanes:)` exactly, which takes the reverse order.
+/// which a codec visits them is part of its format, and a pop visits them in the reverse order
+/// of the push.
 ///
 /// `pop(from:lanes:)` undoes `push(_:onto:lanes:)`: the symbol comes back and the message returns,
 /// bit for bit, to the state it had before the push.
