@@ -7,18 +7,19 @@ import PortableMath
 /// run on B images at a time (DESIGN.md, "Speed: chains in lock-step").
 ///
 /// Lane l holds a contiguous block of the chunk's images; step t codes image t of every lane
-/// that has one. Per image (Townsend, Bird and Barber, ICLR 2019):
+/// that has one. Each step is `Codecs.BitsBack` over a block of lanes (Townsend, Bird and Barber,
+/// ICLR 2019), with the lane-batched codecs of ChainCodecs.swift:
 ///   encode: pop z with the posterior q(z|x), push x with the likelihood p(x|z) (pixels in
 ///           reverse raster order), push z with the prior (uniform over the buckets);
 ///   decode: the exact reverse, steps from last to first, lanes from last to first.
 /// All lanes share one tail, so the chain's initial bits are paid once per chunk. The first
-/// steps code their lanes one after another (each lane's posterior pops take the words that the
-/// lanes before it pushed); once the tail holds enough words for every lane's posterior pops of
-/// a whole step, the remaining steps run in three phases over all lanes (posterior pops,
-/// likelihood pushes, prior pushes), which keeps the networks batched. Images that cost few bits
-/// (binary ones) need several one-after-another steps before that reserve exists; 8-bit ones,
-/// one or two. The number of such steps, S, is pushed last (`stepCountCodec`, lane 0) and popped
-/// first by the decoder.
+/// steps code their lanes one after another, bits-back on a block of one lane at a time (each
+/// lane's posterior pops take the words that the lanes before it pushed); once the tail holds
+/// enough words for every lane's posterior pops of a whole step, the remaining steps code the
+/// block of all their lanes at once (posterior pops of every lane, then likelihood pushes, then
+/// prior pushes), which keeps the networks batched. Images that cost few bits (binary ones) need
+/// several one-after-another steps before that reserve exists; 8-bit ones, one or two. The number
+/// of such steps, S, is pushed last (`stepCountCodec`, lane 0) and popped first by the decoder.
 package struct ChunkCoder {
   /// The precision of the posterior's bucket frequencies.
   static let posteriorPrecisionBits = 24
@@ -28,7 +29,7 @@ package struct ChunkCoder {
   let pixels: PixelLikelihood
   package let pixelCount: Int
   let latentCount: Int
-  let prior: Uniform
+  let prior: LatentPrior
   /// Called after each step with the images it coded, for a progress display that moves with
   /// the images rather than the chunks. Chunks are coded at once on several threads, so it must
   /// be thread-safe; it sees nothing of the message, which is the same with or without it.
@@ -41,7 +42,7 @@ package struct ChunkCoder {
     pixels = PixelLikelihood(architecture)
     pixelCount = architecture.pixelCount
     latentCount = architecture.latentCount
-    prior = Uniform(bits: architecture.bucketBits)
+    prior = LatentPrior(bucket: Uniform(bits: architecture.bucketBits), latentCount: latentCount)
   }
 
   /// How a chunk of `imageCount` images is laid over `laneCount` lanes.
@@ -64,6 +65,29 @@ package struct ChunkCoder {
     func image(lane l: Int, step t: Int) -> Int { l * perLane + min(l, extra) + t }
   }
 
+  /// The chain's codec: bits-back over the images of a block of lanes (lanes.count × pixelCount),
+  /// with the posterior and the likelihood made by the networks on the block's images and latents.
+  /// - Parameter stepper: the context head's per-pixel network, sized for the chunk's lanes.
+  func chain(stepper: PixelStepper?) -> Codecs.BitsBack<LatentPrior, ImageLikelihood, DiagonalPosterior> {
+    Codecs.BitsBack(
+      prior: prior,
+      likelihood: { latents in
+        ImageLikelihood(model: model, pixels: pixels, pixelCount: pixelCount,
+                        decoderOutputs: likelihoodParameters(latents), stepper: stepper)
+      },
+      posterior: { images in
+        let (mean, logScale) = images.withUnsafeBufferPointer { model.posterior(pixels: $0, count: images.count / pixelCount) }
+        return DiagonalPosterior(mean: mean, logScale: logScale, buckets: buckets, latentCount: latentCount,
+                                 precisionBits: Self.posteriorPrecisionBits)
+      })
+  }
+
+  /// The decoder network on the bucket centres of a block's latents (one row per lane).
+  func likelihoodParameters(_ latents: [Int]) -> [Float] {
+    let centres = latents.map { Float(buckets.centres[$0]) }
+    return centres.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: latents.count / latentCount) }
+  }
+
   // MARK: - Encode
 
   /// Codes `imageCount` images (pixels row-major, imageCount × pixelCount) into a message.
@@ -73,38 +97,25 @@ package struct ChunkCoder {
     let layout = Layout(imageCount: imageCount, laneCount: laneCount)
     var message = ANSMessage(laneCount: layout.laneCount)
     guard imageCount > 0 else { return message }
-    let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
-    defer { batch.deallocate() }
-    var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
-    let stepper = PixelStepper(model: model, lanes: layout.laneCount)
+    let chain = chain(stepper: PixelStepper(model: model, lanes: layout.laneCount))
     var sequentialSteps = layout.stepCount
     for t in 0..<layout.stepCount {
       let active = layout.activeLanes(t)
-      for l in 0..<active {
-        let source = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
-        (batch.baseAddress! + l * pixelCount).update(from: source, count: pixelCount)
-      }
       if sequentialSteps == layout.stepCount && message.tail.count >= reserveWords(lanes: active) {
         sequentialSteps = t
       }
-      if t < sequentialSteps {
-        // One lane after another: each lane's posterior takes the bits of the lanes before it.
-        for l in 0..<active {
-          let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
-          let posterior = model.posterior(pixels: image, count: 1)
-          popPosterior(posterior, row: 0, into: &latents, lane: l, message: &message)
-          let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
-          pushImages(batch, lanes: l..<(l + 1), decoderOutputs: parameters, stepper: stepper, message: &message)
-          pushPrior(latents, lane: l, message: &message)
+      // One block of all the lanes, or (before the reserve) blocks of one lane, each lane's
+      // posterior taking the bits of the lanes before it.
+      let blockSize = t < sequentialSteps ? 1 : active
+      for first in Swift.stride(from: 0, to: active, by: blockSize) {
+        let block = first..<(first + blockSize)
+        var x = [UInt8](repeating: 0, count: blockSize * pixelCount)
+        for l in block {
+          let source = images.baseAddress! + layout.image(lane: l, step: t) * pixelCount
+          x.withUnsafeMutableBufferPointer { ($0.baseAddress! + (l - first) * pixelCount).update(from: source, count: pixelCount) }
         }
-        onImagesCoded?(active)
-        continue
+        chain.push(x, onto: &message, lanes: block)
       }
-      let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
-      for l in 0..<active { popPosterior(posterior, row: l, into: &latents, lane: l, message: &message) }
-      let parameters = likelihoodParameters(latents, lanes: 0..<active)
-      pushImages(batch, lanes: 0..<active, decoderOutputs: parameters, stepper: stepper, message: &message)
-      for l in 0..<active { pushPrior(latents, lane: l, message: &message) }
       onImagesCoded?(active)
     }
     Self.pushStepCount(sequentialSteps, onto: &message)
@@ -153,26 +164,14 @@ package struct ChunkCoder {
     guard sequentialSteps <= layout.stepCount else { return false }
     let batch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: layout.laneCount * pixelCount)
     defer { batch.deallocate() }
-    var latents = [Int](repeating: 0, count: layout.laneCount * latentCount)
-    let stepper = PixelStepper(model: model, lanes: layout.laneCount)
+    let chain = chain(stepper: PixelStepper(model: model, lanes: layout.laneCount))
     for t in stride(from: layout.stepCount - 1, through: 0, by: -1) {
       let active = layout.activeLanes(t)
-      if t < sequentialSteps {
-        for l in stride(from: active - 1, through: 0, by: -1) {
-          popPrior(into: &latents, lane: l, message: &message)
-          let parameters = likelihoodParameters(latents, lanes: l..<(l + 1))
-          popImages(into: batch, lanes: l..<(l + 1), decoderOutputs: parameters, stepper: stepper, message: &message)
-          let image = UnsafeBufferPointer(rebasing: batch[(l * pixelCount)..<((l + 1) * pixelCount)])
-          pushPosterior(model.posterior(pixels: image, count: 1), row: 0, latents, lane: l, message: &message)
-        }
-      } else {
-        for l in stride(from: active - 1, through: 0, by: -1) { popPrior(into: &latents, lane: l, message: &message) }
-        let parameters = likelihoodParameters(latents, lanes: 0..<active)
-        popImages(into: batch, lanes: 0..<active, decoderOutputs: parameters, stepper: stepper, message: &message)
-        let posterior = model.posterior(pixels: UnsafeBufferPointer(rebasing: batch[..<(active * pixelCount)]), count: active)
-        for l in stride(from: active - 1, through: 0, by: -1) {
-          pushPosterior(posterior, row: l, latents, lane: l, message: &message)
-        }
+      // The encoder's blocks, last first.
+      let blockSize = t < sequentialSteps ? 1 : active
+      for first in Swift.stride(from: active - blockSize, through: 0, by: -blockSize) {
+        let x = chain.pop(from: &message, lanes: first..<(first + blockSize))
+        x.withUnsafeBufferPointer { (batch.baseAddress! + first * pixelCount).update(from: $0.baseAddress!, count: $0.count) }
       }
       let reserveHeld = message.tail.count >= reserveWords(lanes: active)
       if t < sequentialSteps ? reserveHeld : (t == sequentialSteps && !reserveHeld) { return false }
@@ -183,138 +182,6 @@ package struct ChunkCoder {
       onImagesCoded?(active)
     }
     return true
-  }
-
-  // MARK: - The three codecs of one image
-
-  /// q(z_j | x) for each latent dimension j of one row of the posterior's outputs.
-  func posteriorCodec(_ posterior: (mean: [Float], logScale: [Float]), row: Int, dimension j: Int) -> BucketedGaussian {
-    let index = row * latentCount + j
-    return BucketedGaussian(
-      mean: Double(posterior.mean[index]), scale: Portable.exp(Double(posterior.logScale[index])),
-      buckets: buckets, precisionBits: Self.posteriorPrecisionBits)
-  }
-
-  func popPosterior(
-    _ posterior: (mean: [Float], logScale: [Float]), row: Int, into latents: inout [Int], lane: Int,
-    message: inout ANSMessage
-  ) {
-    for j in 0..<latentCount {
-      latents[lane * latentCount + j] = posteriorCodec(posterior, row: row, dimension: j).pop(from: &message, lane: lane)
-    }
-  }
-
-  func pushPosterior(
-    _ posterior: (mean: [Float], logScale: [Float]), row: Int, _ latents: [Int], lane: Int,
-    message: inout ANSMessage
-  ) {
-    for j in stride(from: latentCount - 1, through: 0, by: -1) {
-      posteriorCodec(posterior, row: row, dimension: j).push(latents[lane * latentCount + j], onto: &message, lane: lane)
-    }
-  }
-
-  func pushPrior(_ latents: [Int], lane: Int, message: inout ANSMessage) {
-    for j in stride(from: latentCount - 1, through: 0, by: -1) {
-      prior.push(latents[lane * latentCount + j], onto: &message, lane: lane)
-    }
-  }
-
-  func popPrior(into latents: inout [Int], lane: Int, message: inout ANSMessage) {
-    for j in 0..<latentCount { latents[lane * latentCount + j] = prior.pop(from: &message, lane: lane) }
-  }
-
-  /// The decoder network on the bucket centres of the given lanes' latents.
-  func likelihoodParameters(_ latents: [Int], lanes: Range<Int>) -> [Float] {
-    var centres = [Float](repeating: 0, count: lanes.count * latentCount)
-    for (row, l) in lanes.enumerated() {
-      for j in 0..<latentCount { centres[row * latentCount + j] = Float(buckets.centres[latents[l * latentCount + j]]) }
-    }
-    return centres.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: lanes.count) }
-  }
-
-  /// Pushes the images of `lanes` (rows 0..<lanes.count of `decoderOutputs`).
-  ///
-  /// Factorized likelihood: lane after lane, each image's pixels last to first. Context
-  /// likelihood: pixel-major, pixel P−1 of every lane first, so that decoding can go pixel by
-  /// pixel over all lanes in lock-step (each pixel's distribution needs its decoded neighbours).
-  func pushImages(
-    _ batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: PixelStepper?,
-    message: inout ANSMessage
-  ) {
-    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
-    let base = batch.baseAddress!
-    guard let stepper, let features = model.architecture.context?.features else {
-      decoderOutputs.withUnsafeBufferPointer { p in
-        for l in lanes {
-          pixels.push(base + l * pixelCount, count: pixelCount, parameters: p.baseAddress! + (l - first) * pixelCount * ppp,
-                      onto: &message, lane: l)
-        }
-      }
-      return
-    }
-    if case .rows(let rowStepper) = stepper {
-      // Every pixel is known: every pixel's parameters row by row, all columns at once, which
-      // gives the values `RowContextStepper` gives when decoding one pixel at a time.
-      var all = [Float](repeating: 0, count: lanes.count * pixelCount * ppp)
-      decoderOutputs.withUnsafeBufferPointer { f in
-        all.withUnsafeMutableBufferPointer { out in
-          rowStepper.allPixels(rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
-                               pixels: base + first * pixelCount, pixelStride: pixelCount, into: out.baseAddress!)
-        }
-      }
-      all.withUnsafeBufferPointer { p in
-        for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
-          for l in lanes {
-            pixels.push(base[l * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
-                        onto: &message, lane: l)
-          }
-        }
-      }
-      return
-    }
-    // Every pixel is known, so pixel i's parameters come from the same stepper as in decoding,
-    // pixel by pixel from the last.
-    let stride = stepper.outputStride
-    decoderOutputs.withUnsafeBufferPointer { f in
-      for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
-        let p = stepper.parameters(
-          pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
-          pixels: base + first * pixelCount, pixelStride: pixelCount)
-        for l in lanes {
-          pixels.push(base[l * pixelCount + i], parameters: p + (l - first) * stride, onto: &message, lane: l)
-        }
-      }
-    }
-  }
-
-  /// Pops the images of `lanes`: the exact reverse of `pushImages`.
-  func popImages(
-    into batch: UnsafeMutableBufferPointer<UInt8>, lanes: Range<Int>, decoderOutputs: [Float], stepper: PixelStepper?,
-    message: inout ANSMessage
-  ) {
-    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
-    let base = batch.baseAddress!
-    guard let stepper, let features = model.architecture.context?.features else {
-      decoderOutputs.withUnsafeBufferPointer { p in
-        for l in lanes.reversed() {
-          pixels.pop(into: base + l * pixelCount, count: pixelCount,
-                     parameters: p.baseAddress! + (l - first) * pixelCount * ppp, from: &message, lane: l)
-        }
-      }
-      return
-    }
-    let stride = stepper.outputStride
-    decoderOutputs.withUnsafeBufferPointer { f in
-      for i in 0..<pixelCount {
-        // Pixel i of every lane, from the features and the pixels 0..<i already decoded.
-        let p = stepper.parameters(
-          pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
-          pixels: base + first * pixelCount, pixelStride: pixelCount)
-        for l in lanes.reversed() {
-          base[l * pixelCount + i] = pixels.pop(parameters: p + (l - first) * stride, from: &message, lane: l)
-        }
-      }
-    }
   }
 }
 

@@ -1,0 +1,179 @@
+import ANS
+import Codecs
+import Model
+import PortableMath
+
+// The three lane-batched codecs of the BB-ANS chain (`ChunkCoder`): each pushes and pops the
+// values of every lane of a step at once, so that the networks run on all of them together.
+// `Codecs.BitsBack` puts them in bits-back order; a new kind of posterior (or likelihood) is one
+// more codec here, with its own order over lanes and dimensions, and the chain does not change.
+//
+// Symbols are rows, one per lane of the block `lanes`: row r belongs to lane lanes.lowerBound + r.
+// The lanes share the message's tail, so the order of the lanes is part of the format (golden
+// files in testdata/golden pin it).
+
+/// p(z): uniform over the 2^bucketBits buckets of each latent dimension.
+///
+/// Symbol: the latents' bucket indices, lanes.count × latentCount. Push: lanes first to last,
+/// each lane's dimensions last to first; pop: the exact reverse.
+struct LatentPrior: LaneBatchedCodec {
+  let bucket: Uniform
+  let latentCount: Int
+
+  func push(_ latents: [Int], onto message: inout ANSMessage, lanes: Range<Int>) {
+    precondition(latents.count == lanes.count * latentCount, "LatentPrior: \(latents.count) latents for \(lanes.count) lanes")
+    for (row, lane) in lanes.enumerated() {
+      for j in stride(from: latentCount - 1, through: 0, by: -1) {
+        bucket.push(latents[row * latentCount + j], onto: &message, lane: lane)
+      }
+    }
+  }
+
+  func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [Int] {
+    var latents = [Int](repeating: 0, count: lanes.count * latentCount)
+    for (row, lane) in lanes.enumerated().reversed() {
+      for j in 0..<latentCount { latents[row * latentCount + j] = bucket.pop(from: &message, lane: lane) }
+    }
+    return latents
+  }
+}
+
+/// q(z|x), a diagonal Gaussian: each latent dimension j a `BucketedGaussian` over the prior's
+/// buckets, independent of the others.
+///
+/// Symbol: as `LatentPrior`'s. Pop (encoding): lanes first to last, each lane's dimensions first
+/// to last; push (decoding): the exact reverse. A posterior whose dimension j depends on the
+/// dimensions before it (a flow) pops in the same order, each conditional from the buckets
+/// already popped, and pushes with all of z known.
+struct DiagonalPosterior: LaneBatchedCodec {
+  /// The encoder network's outputs, lanes.count × latentCount each.
+  let mean: [Float]
+  let logScale: [Float]
+  let buckets: MaxEntropyBuckets
+  let latentCount: Int
+  let precisionBits: Int
+
+  /// q(z_j | x) of row `row`.
+  @inline(__always)
+  func dimension(_ j: Int, row: Int) -> BucketedGaussian {
+    let index = row * latentCount + j
+    return BucketedGaussian(
+      mean: Double(mean[index]), scale: Portable.exp(Double(logScale[index])), buckets: buckets,
+      precisionBits: precisionBits)
+  }
+
+  func push(_ latents: [Int], onto message: inout ANSMessage, lanes: Range<Int>) {
+    precondition(latents.count == lanes.count * latentCount && mean.count == latents.count,
+                 "DiagonalPosterior: \(latents.count) latents for \(lanes.count) lanes")
+    for (row, lane) in lanes.enumerated().reversed() {
+      for j in stride(from: latentCount - 1, through: 0, by: -1) {
+        dimension(j, row: row).push(latents[row * latentCount + j], onto: &message, lane: lane)
+      }
+    }
+  }
+
+  func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [Int] {
+    precondition(mean.count == lanes.count * latentCount, "DiagonalPosterior: made for \(mean.count / latentCount) lanes, asked for \(lanes.count)")
+    var latents = [Int](repeating: 0, count: lanes.count * latentCount)
+    for (row, lane) in lanes.enumerated() {
+      for j in 0..<latentCount { latents[row * latentCount + j] = dimension(j, row: row).pop(from: &message, lane: lane) }
+    }
+    return latents
+  }
+}
+
+/// p(x|z): the images' pixels, given the decoder network's outputs for the lanes' latents.
+///
+/// Symbol: the images, lanes.count × pixelCount. Factorized likelihood: lane after lane (first to
+/// last), each image's pixels last to first. Context likelihood: pixel-major, pixel P−1 of every
+/// lane first, so that decoding can go pixel by pixel over all lanes in lock-step (each pixel's
+/// distribution needs its decoded neighbours). Pop is the exact reverse.
+struct ImageLikelihood: LaneBatchedCodec {
+  let model: VAE
+  let pixels: PixelLikelihood
+  let pixelCount: Int
+  /// The decoder network's outputs, one row per lane.
+  let decoderOutputs: [Float]
+  /// The per-pixel network of a context head; nil for a factorized likelihood.
+  let stepper: PixelStepper?
+
+  func push(_ images: [UInt8], onto message: inout ANSMessage, lanes: Range<Int>) {
+    precondition(images.count == lanes.count * pixelCount, "ImageLikelihood: \(images.count) pixels for \(lanes.count) lanes")
+    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
+    images.withUnsafeBufferPointer { imageBuffer in
+      let base = imageBuffer.baseAddress!
+      guard let stepper, let features = model.architecture.context?.features else {
+        decoderOutputs.withUnsafeBufferPointer { p in
+          for l in lanes {
+            pixels.push(base + (l - first) * pixelCount, count: pixelCount,
+                        parameters: p.baseAddress! + (l - first) * pixelCount * ppp, onto: &message, lane: l)
+          }
+        }
+        return
+      }
+      if case .rows(let rowStepper) = stepper {
+        // Every pixel is known: every pixel's parameters row by row, all columns at once, which
+        // gives the values `RowContextStepper` gives when decoding one pixel at a time.
+        var all = [Float](repeating: 0, count: lanes.count * pixelCount * ppp)
+        decoderOutputs.withUnsafeBufferPointer { f in
+          all.withUnsafeMutableBufferPointer { out in
+            rowStepper.allPixels(rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+                                 pixels: base, pixelStride: pixelCount, into: out.baseAddress!)
+          }
+        }
+        all.withUnsafeBufferPointer { p in
+          for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
+            for l in lanes {
+              pixels.push(base[(l - first) * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
+                          onto: &message, lane: l)
+            }
+          }
+        }
+        return
+      }
+      // Every pixel is known, so pixel i's parameters come from the same stepper as in decoding,
+      // pixel by pixel from the last.
+      let stride = stepper.outputStride
+      decoderOutputs.withUnsafeBufferPointer { f in
+        for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
+          let p = stepper.parameters(
+            pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+            pixels: base, pixelStride: pixelCount)
+          for l in lanes {
+            pixels.push(base[(l - first) * pixelCount + i], parameters: p + (l - first) * stride, onto: &message, lane: l)
+          }
+        }
+      }
+    }
+  }
+
+  func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [UInt8] {
+    let ppp = pixels.parametersPerPixel, first = lanes.lowerBound
+    var images = [UInt8](repeating: 0, count: lanes.count * pixelCount)
+    images.withUnsafeMutableBufferPointer { imageBuffer in
+      let base = imageBuffer.baseAddress!
+      guard let stepper, let features = model.architecture.context?.features else {
+        decoderOutputs.withUnsafeBufferPointer { p in
+          for l in lanes.reversed() {
+            pixels.pop(into: base + (l - first) * pixelCount, count: pixelCount,
+                       parameters: p.baseAddress! + (l - first) * pixelCount * ppp, from: &message, lane: l)
+          }
+        }
+        return
+      }
+      let stride = stepper.outputStride
+      decoderOutputs.withUnsafeBufferPointer { f in
+        for i in 0..<pixelCount {
+          // Pixel i of every lane, from the features and the pixels 0..<i already decoded.
+          let p = stepper.parameters(
+            pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
+            pixels: UnsafePointer(base), pixelStride: pixelCount)
+          for l in lanes.reversed() {
+            base[(l - first) * pixelCount + i] = pixels.pop(parameters: p + (l - first) * stride, from: &message, lane: l)
+          }
+        }
+      }
+    }
+    return images
+  }
+}
