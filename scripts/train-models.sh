@@ -44,6 +44,19 @@ train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-m
   --learning-rate 3e-4 --final-learning-rate 0.1 --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 \
   --weight-decay 0.05 --average-decay 0.999
 
+# The row summary (issue 16, docs/MODELS.md "Row-summary models"): mnist and mnist-binary go on
+# from the models above (kept as the retired mnist-v1 and mnist-binary-v1) with a summary of the
+# whole causal past added to their context heads (--rows 16,16: a 16-wide recurrent state per
+# column over the rows above, a 16-wide global vector per row, 4 moving averages of the current
+# row to the left; its first-layer weights start at 0, so the model starts where the old one
+# was). The two ran side by side, one thread each, beside other work; they were stopped before
+# the end of their 12-epoch schedule (docs/training/*-rows.log say where), and --first-epoch
+# goes on with them at the epoch after the last one logged, from the weights written.
+mkdir -p "$out/v1" && cp "$out/mnist.bbm" "$out/v1/mnist.bbm" && cp "$out/mnist-binary.bbm" "$out/v1/mnist-binary.bbm"
+ROWS="--rows 16,16 --threads 1 --epochs 12 --learning-rate 5e-4 --final-learning-rate 0.1 --validation 10000 --validate-every 1 --average-decay 0.9995"
+train mnist-binary "$M" --start-from "$out/v1/mnist-binary.bbm" $ROWS --weight-decay 0.01
+train mnist        "$M" --start-from "$out/v1/mnist.bbm" $ROWS --weight-decay 0.1
+
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
 PLAIN="--hidden 500,500 --latents 50 --threads 2"
 train mnist-plain         "$M" --likelihood beta-binomial $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.05

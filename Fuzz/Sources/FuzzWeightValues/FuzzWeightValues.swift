@@ -71,6 +71,7 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     let element = input.u16()
     let payload = input.u32()
     var values = t % 2 == 0 ? layers[t / 2].weights : layers[t / 2].bias
+    guard !values.isEmpty else { continue }  // a global layer of width 0 has empty tensors
     let index = element % values.count
     let sign: Float = payload & 1 == 0 ? 1 : -1
     switch kind {
