@@ -3,9 +3,10 @@ import Dispatch
 
 /// The importance-weighted bound on −log₂ p(x) and the −ELBO from the same samples, in bits/dim.
 ///
-/// The −ELBO is −log p(x) + KL(q(z|x) ‖ p(z|x)); the bound comes closer to −log p(x) as the
-/// samples grow, so `gap` (−ELBO − bound) is a lower bound on the posterior's share of the
-/// −ELBO, the most that any richer posterior of the same decoder could save.
+/// The −ELBO is −log p(x) + KL(q(z|x) ‖ p(z|x)); the bound lies between −log p(x) and the
+/// −ELBO and comes closer to −log p(x) as the samples grow, so `gap` (−ELBO − bound) is a lower
+/// bound on KL(q(z|x) ‖ p(z|x)): the posterior's share of the −ELBO, and the most that a
+/// richer posterior of the same decoder could save. The gap reaches it as k → ∞.
 public struct ImportanceWeightedBound: Equatable, Sendable {
   /// The continuous −ELBO, the average over the samples of −log₂ p(x|z) (reconstruction) and
   /// log₂ q(z|x) − log₂ p(z) (KL), in bits/dim.
@@ -15,8 +16,8 @@ public struct ImportanceWeightedBound: Equatable, Sendable {
   /// Samples per image, k.
   public var samples: Int
 
-  /// −ELBO − bound, in bits/dim: at least 0 for k = 1 (where it is 0) and, in expectation,
-  /// growing with k.
+  /// −ELBO − bound, in bits/dim: never negative (per image, by Jensen's inequality; up to
+  /// rounding), 0 for k = 1, and in expectation growing with k.
   public var gap: Double { negativeELBO.total - bound }
 
   public init(negativeELBO: NegativeELBO, bound: Double, samples: Int) {

@@ -7,15 +7,17 @@ import Model
 ///
 /// Prints, in bits/dim over the chosen images: the discretized −ELBO that the coder pays
 /// (reconstruction + KL, as `bbans train` validates), the continuous −ELBO and the IWAE bound
-/// with k samples from the same samples, and the gap between the last two, which caps what
-/// any richer posterior of the same decoder could save (docs/MODELS.md).
+/// with k samples from the same samples, and the gap between the last two: a lower bound on
+/// KL(q(z|x) ‖ p(z|x)), the most that a richer posterior of the same decoder could save
+/// (docs/MODELS.md).
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure a model's −ELBO and its importance-weighted (IWAE) bound on a file of images.",
     discussion: """
-      The gap between the continuous −ELBO and the IWAE bound (k samples per image) is the \
-      least the diagonal posterior costs: what no other posterior of the same decoder can save \
-      beyond. The bound is for the model with continuous latents; the coder pays the \
+      The gap between the continuous −ELBO and the IWAE bound (k samples per image) is a \
+      lower bound on what the diagonal posterior costs, KL(q(z|x) ‖ p(z|x)): a richer \
+      posterior of the same decoder could save at most that KL, which is at least the gap. \
+      The bound is for the model with continuous latents; the coder pays the \
       discretized −ELBO, printed beside it. Bernoulli models see the images binarized as \
       `bbans train` binarizes its validation images (with --last N, the same as train's \
       --validation N).
