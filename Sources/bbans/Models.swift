@@ -25,7 +25,7 @@ struct Models: ParsableCommand {
         return
       }
       print(
-        "name                 likelihood                    shape      latents  size (bytes)  validation −ELBO (bits/dim)  hash"
+        "name                 likelihood                        shape      latents  size (bytes)  validation −ELBO (bits/dim)  hash"
           + (all ? "                status" : ""))
       for model in models + retired {
         let a = model.architecture
@@ -34,7 +34,7 @@ struct Models: ParsableCommand {
         if a.context?.rows != nil { likelihood += "+rows" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
         var line = model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
-          + likelihood.padding(toLength: 30, withPad: " ", startingAt: 0)
+          + likelihood.padding(toLength: 34, withPad: " ", startingAt: 0)
           + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
           + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)
           + String(model.fileSize).padding(toLength: 14, withPad: " ", startingAt: 0)

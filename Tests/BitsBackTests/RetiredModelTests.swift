@@ -26,6 +26,11 @@ import Testing
     Golden(
       original: "fashion-mnist-20to39.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v1",
       identity: 0xBB4A_637A_69C2_F545),
+    // The golden file of GoldenFileTests made with mnist-binary when it was mnist-binary-v1
+    // (testdata/golden/fashion-mnist-20-binary.idx.bba until the row-summary model replaced it).
+    Golden(
+      original: "fashion-mnist-20-binary.idx", recordedName: "mnist-binary", retired: "mnist-binary-v1",
+      identity: 0xDD70_629B_3D2A_AE07),
   ]
 
   @Test(arguments: files)
