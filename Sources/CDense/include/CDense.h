@@ -48,8 +48,7 @@ enum {
   BBANS_DENSE_AVX512 = 2,    ///< 512-bit vectors (AVX-512F, no FMA).
 };
 
-/// The level in use: AVX2 where the CPU (and its operating system) supports it, else
-/// portable, unless the environment variable BBANS_DENSE_LEVEL (0, 1, 2), read at the first
+/// The level in use: the highest the CPU (and its operating system) supports, unless the environment variable BBANS_DENSE_LEVEL (0, 1, 2), read at the first
 /// call, names another (clamped to what the CPU supports).
 int bbans_dense_level(void);
 
