@@ -258,7 +258,7 @@ struct Train: ParsableCommand {
     fflush(stdout)
     var trainer = start.map { Trainer(starting: $0, options: options) } ?? Trainer(architecture: architecture, options: options)
     var best: NegativeELBO?
-    let progress = TrainingProgress(epochs: epochs, imagesPerEpoch: images.count)
+    let progress = TrainingProgress(epochs: epochs, firstEpoch: firstEpoch - 1, imagesPerEpoch: images.count)
     let started = Date()
     for epoch in (firstEpoch - 1)..<epochs {
       let epochStart = Date()
@@ -346,13 +346,16 @@ struct TrainError: Error, CustomStringConvertible {
 /// `epoch 3/10 [#########.....................]  31%  loss 1.2345 bits/dim  12m 05s left`.
 final class TrainingProgress {
   let epochs: Int
+  /// The first epoch this run trains (from 0; `--first-epoch` − 1): the time left counts from it.
+  let firstEpoch: Int
   let imagesPerEpoch: Int
   let enabled: Bool
   private let started = Date()
   private var lastDrawn = Date.distantPast
 
-  init(epochs: Int, imagesPerEpoch: Int, enabled: Bool = isatty(2) != 0) {
+  init(epochs: Int, firstEpoch: Int = 0, imagesPerEpoch: Int, enabled: Bool = isatty(2) != 0) {
     self.epochs = epochs
+    self.firstEpoch = firstEpoch
     self.imagesPerEpoch = imagesPerEpoch
     self.enabled = enabled
   }
@@ -364,14 +367,17 @@ final class TrainingProgress {
     guard done >= imagesPerEpoch || now.timeIntervalSince(lastDrawn) >= 0.1 else { return }
     lastDrawn = now
     let line = Self.line(epoch: epoch, epochs: epochs, done: done, imagesPerEpoch: imagesPerEpoch, loss: loss,
-                         elapsed: now.timeIntervalSince(started))
+                         elapsed: now.timeIntervalSince(started), firstEpoch: firstEpoch)
     FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
   }
 
   /// The line for `done` images of epoch `epoch` (from 0) after `elapsed` seconds of the run.
-  static func line(epoch: Int, epochs: Int, done: Int, imagesPerEpoch: Int, loss: Double, elapsed: Double) -> String {
-    let total = Double(epochs) * Double(max(imagesPerEpoch, 1))
-    let finished = Double(epoch) * Double(max(imagesPerEpoch, 1)) + Double(done)
+  /// `firstEpoch`: the first epoch the run trains (it counts the time left from there).
+  static func line(
+    epoch: Int, epochs: Int, done: Int, imagesPerEpoch: Int, loss: Double, elapsed: Double, firstEpoch: Int = 0
+  ) -> String {
+    let total = Double(epochs - firstEpoch) * Double(max(imagesPerEpoch, 1))
+    let finished = Double(epoch - firstEpoch) * Double(max(imagesPerEpoch, 1)) + Double(done)
     let percent = min(100, done * 100 / max(imagesPerEpoch, 1))
     let filled = percent * 30 / 100
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
