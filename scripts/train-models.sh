@@ -67,6 +67,12 @@ ROWS="--threads 1 --epochs 12 --learning-rate 5e-4 --final-learning-rate 0.1 --v
 train mnist-binary "$M" --start-from "$out/mnist-binary-rows-e5.bbm" --first-epoch 6 $ROWS --weight-decay 0.01
 train mnist        "$M" --start-from "$out/mnist-rows-e5.bbm" --first-epoch 6 --shift 1 $ROWS --weight-decay 0.1
 
+# fashion-mnist with a row summary, from scratch on the first 50,000 training images, validated
+# on the last 10,000 (the v1 model above, now fashion-mnist-v1, trained on all 60,000 and was
+# validated on the test split); alone on both cores.
+train fashion-mnist "$F/train-images-idx3-ubyte.gz" --likelihood logistic-mixture --components 4 $CONTEXT_FASHION \
+  --rows 16,16 --threads 2 --epochs 20 --validation 10000 --validate-every 2 --weight-decay 0.05 --average-decay 0.9995
+
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
 PLAIN="--hidden 500,500 --latents 50 --threads 2"
 train mnist-plain         "$M" --likelihood beta-binomial $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.05

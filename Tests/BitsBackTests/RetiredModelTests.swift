@@ -31,6 +31,10 @@ import Testing
     Golden(
       original: "fashion-mnist-20-binary.idx", recordedName: "mnist-binary", retired: "mnist-binary-v1",
       identity: 0xDD70_629B_3D2A_AE07),
+    // Likewise GoldenFileTests' file of fashion-mnist when it was fashion-mnist-v1.
+    Golden(
+      original: "fashion-mnist-20.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v1",
+      identity: 0xBB4A_637A_69C2_F545),
   ]
 
   @Test(arguments: files)
