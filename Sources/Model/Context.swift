@@ -176,14 +176,10 @@ package final class ContextStepper {
     inputCount = head.inputCount
     hidden = head.hidden
     outputCount = model.architecture.parametersPerPixel
-    outputStride = outputCount > 8 ? (outputCount + 7) / 8 * 8 : outputCount
-    let last = network.layers[1]
-    var weights = [Float](repeating: 0, count: hidden * outputStride)
-    for t in 0..<hidden {
-      for j in 0..<outputCount { weights[t * outputStride + j] = last.weights[t * outputCount + j] }
-    }
-    outputWeights = weights
-    outputBias = last.bias + [Float](repeating: 0, count: outputStride - outputCount)
+    let padded = network.layers[1].paddedToTiles()
+    outputStride = padded.outCount
+    outputWeights = padded.weights
+    outputBias = padded.bias
     capacity = max(rows, 1)
     input = .allocate(capacity: capacity * inputCount)
     hiddenValues = .allocate(capacity: capacity * hidden)
@@ -224,5 +220,23 @@ package final class ContextStepper {
       }
     }
     return UnsafePointer(output)
+  }
+}
+
+extension DenseLayer {
+  /// The output width the steppers compute for `columns` outputs: rounded up to a multiple of 8
+  /// when it is over 8, so that the layer runs as whole SIMD tiles.
+  package static func tileWidth(_ columns: Int) -> Int { columns > 8 ? (columns + 7) / 8 * 8 : columns }
+
+  /// This layer with zero columns appended up to `tileWidth(outCount)` (weights and bias): the
+  /// real columns' sums are the same, and the padding columns are never read.
+  package func paddedToTiles() -> DenseLayer {
+    let stride = Self.tileWidth(outCount)
+    var padded = [Float](repeating: 0, count: inCount * stride)
+    for t in 0..<inCount {
+      for j in 0..<outCount { padded[t * stride + j] = weights[t * outCount + j] }
+    }
+    return DenseLayer(inCount: inCount, outCount: stride, weights: padded,
+                      bias: bias + [Float](repeating: 0, count: stride - outCount))
   }
 }

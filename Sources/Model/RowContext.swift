@@ -459,14 +459,10 @@ package final class RowContextStepper {
     rows = rowNetworks
     capacity = max(lanes, 1)
     outputCount = model.architecture.parametersPerPixel
-    outputStride = outputCount > 8 ? (outputCount + 7) / 8 * 8 : outputCount
-    let last = network.layers[network.layers.count - 1]
-    var weights = [Float](repeating: 0, count: last.inCount * outputStride)
-    for t in 0..<last.inCount {
-      for j in 0..<outputCount { weights[t * outputStride + j] = last.weights[t * outputCount + j] }
-    }
-    outputWeights = weights
-    outputBias = last.bias + [Float](repeating: 0, count: outputStride - outputCount)
+    let padded = network.layers[network.layers.count - 1].paddedToTiles()
+    outputStride = padded.outCount
+    outputWeights = padded.weights
+    outputBias = padded.bias
     restInputs = plan.rowInputs - plan.globalWidth
     let w = plan.width, cells = capacity * plan.width
     stateInput = .allocate(capacity: cells * plan.stateInputs)
