@@ -59,7 +59,7 @@ let package = Package(
     .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ANS", "PortableMath", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "PortableMath", "TestSupport"]),
     .testTarget(name: "ContainerTests", dependencies: ["Container", "TestSupport"]),
-    .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "ANS", "Codecs", "Model", "Container", "TestSupport"]),
+    .testTarget(name: "BitsBackTests", dependencies: ["BitsBack", "ANS", "Codecs", "Model", "Container", "PortableMath", "TestSupport"]),
     .testTarget(name: "bbansTests", dependencies: ["bbans", "BitsBack", "Container", "Model", "TestSupport"]),
   ],
   swiftLanguageModes: [.v5]

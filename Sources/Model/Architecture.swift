@@ -165,6 +165,71 @@ public struct RowSummary: Equatable, Sendable {
   public static let kindName = "rows"
 }
 
+/// The posterior q(z|x) (issue 17): a diagonal Gaussian from the encoder, or that Gaussian
+/// carried by a normalizing flow whose conditionals q(z_i | z_<i, x) are 1-D Gaussians, so
+/// that bits-back pops and pushes them exactly over the prior's buckets, one dimension at a
+/// time (`PosteriorConditionals`).
+///
+/// - `householder(steps: K)`: z = H_K ⋯ H_1 (μ + σ ⊙ ε), H_k = I − 2 v_k v_kᵀ / ‖v_k‖², with the
+///   K vectors v_k from the encoder (Tomczak and Welling 2016): q(z|x) = N(Hμ, H diag(σ²) Hᵀ),
+///   a Gaussian of full covariance; its conditionals come from the Cholesky factor.
+/// - `iaf(steps: K, hidden: H, context: C)`: inverse autoregressive flow (Kingma et al. 2016),
+///   z_0 = μ + σ ⊙ ε, z_k = z_{k−1} ⊙ exp(ŝ_k) + m_k with [m_k, ŝ_k] = MADE_k(z_{k−1}, h) and
+///   ŝ clamped to `VAE.logScaleRange`; h the C context values from the encoder; every step in
+///   the same order of the dimensions, so that z_K,i is affine in ε_i given z_K,<i. Each MADE
+///   has one hidden layer of H ReLU units (`MADEMask`).
+public enum Posterior: Equatable, Sendable {
+  case diagonal
+  case householder(steps: Int)
+  case iaf(steps: Int, hidden: Int, context: Int)
+
+  /// The name in weights files and on the command line.
+  public var name: String {
+    switch self {
+    case .diagonal: return "diagonal"
+    case .householder: return "householder"
+    case .iaf: return "iaf"
+    }
+  }
+
+  /// The sizes a weights file records after the name.
+  var sizes: [Int] {
+    switch self {
+    case .diagonal: return []
+    case .householder(let k): return [k]
+    case .iaf(let k, let h, let c): return [k, h, c]
+    }
+  }
+
+  /// The command line's form: "diagonal", "householder:K", "iaf:K" or "iaf:K,H,C".
+  public var description: String {
+    switch self {
+    case .diagonal: return "diagonal"
+    case .householder(let k): return "householder:\(k)"
+    case .iaf(let k, let h, let c): return "iaf:\(k),\(h),\(c)"
+    }
+  }
+
+  /// The encoder's outputs beyond the 2L of (μ, log σ): K·L for the Householder vectors, C for
+  /// the IAF's context.
+  func extraEncoderOutputs(latentCount l: Int) -> Int {
+    switch self {
+    case .diagonal: return 0
+    case .householder(let k): return k * l
+    case .iaf(_, _, let c): return c
+    }
+  }
+
+  /// The IAF's steps (0 for the other kinds).
+  package var flowSteps: Int {
+    if case .iaf(let k, _, _) = self { return k }
+    return 0
+  }
+
+  /// Whether q(z|x) is a flow (any kind but `diagonal`).
+  public var isFlow: Bool { self != .diagonal }
+}
+
 /// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
 public struct Architecture: Equatable, Sendable {
   public var height: Int
@@ -180,10 +245,13 @@ public struct Architecture: Equatable, Sendable {
   public var likelihood: Likelihood
   /// The causal-context network, or nil for a factorized likelihood p(x|z) = ∏ p(x_i|z).
   public var context: ContextHead?
+  /// The posterior q(z|x).
+  public var posterior: Posterior
 
   public init(
     height: Int, width: Int, channels: Int = 1, encoderHidden: [Int], decoderHidden: [Int],
-    latentCount: Int, bucketBits: Int, likelihood: Likelihood, context: ContextHead? = nil
+    latentCount: Int, bucketBits: Int, likelihood: Likelihood, context: ContextHead? = nil,
+    posterior: Posterior = .diagonal
   ) {
     self.height = height
     self.width = width
@@ -194,13 +262,22 @@ public struct Architecture: Equatable, Sendable {
     self.bucketBits = bucketBits
     self.likelihood = likelihood
     self.context = context
+    self.posterior = posterior
   }
 
   public var pixelCount: Int { height * width * channels }
   public var parametersPerPixel: Int { likelihood.parametersPerPixel }
 
-  /// Layer sizes of the encoder: pixels → hidden → (mean, log σ) per latent.
-  var encoderSizes: [Int] { [pixelCount] + encoderHidden + [2 * latentCount] }
+  /// Layer sizes of the encoder: pixels → hidden → (mean, log σ) per latent, then the
+  /// posterior's extra outputs (`Posterior.extraEncoderOutputs`).
+  package var encoderSizes: [Int] {
+    [pixelCount] + encoderHidden + [2 * latentCount + posterior.extraEncoderOutputs(latentCount: latentCount)]
+  }
+  /// Layer sizes of each of the IAF's MADEs ([z, h] → hidden → [m, ŝ]), or [] for other posteriors.
+  package var flowSizes: [Int] {
+    guard case .iaf(_, let h, let c) = posterior else { return [] }
+    return [latentCount + c, h, 2 * latentCount]
+  }
   /// Layer sizes of the decoder: latents → hidden → likelihood parameters (or context
   /// features) per pixel.
   var decoderSizes: [Int] { [latentCount] + decoderHidden + [pixelCount * decoderOutputsPerPixel] }
@@ -259,6 +336,15 @@ public struct Architecture: Equatable, Sendable {
         return "the context network's deeper layers \(rows.deeper) are not at most 8 widths in 1...1024"
       }
     }
+    switch posterior {
+    case .diagonal: break
+    case .householder(let k):
+      if !(1...16).contains(k) { return "the Householder posterior has \(k) steps, not 1...16" }
+    case .iaf(let k, let h, let c):
+      if !(1...16).contains(k) || !(1...4096).contains(h) || !(0...1024).contains(c) {
+        return "the IAF posterior's \(k) steps, \(h) hidden units and \(c) context values are not in 1...16, 1...4096 and 0...1024"
+      }
+    }
     if pixelCount * decoderOutputsPerPixel > limit { return "the decoder would give more than \(limit) outputs" }
     return nil
   }
@@ -267,5 +353,6 @@ public struct Architecture: Equatable, Sendable {
   public var parameterCount: Int {
     func count(_ s: [Int]) -> Int { zip(s, s.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 } }
     return count(encoderSizes) + count(decoderSizes) + count(contextSizes) + count(rowStateSizes) + count(rowGlobalSizes)
+      + posterior.flowSteps * count(flowSizes)
   }
 }

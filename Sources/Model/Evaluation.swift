@@ -53,16 +53,37 @@ extension VAE {
     pixels: UnsafeBufferPointer<UInt8>, count: Int, firstIndex: Int, seed: UInt64, buckets: MaxEntropyBuckets
   ) -> (Double, Double) {
     let l = architecture.latentCount, p = architecture.pixelCount, ppp = architecture.parametersPerPixel
-    let (mean, logScale) = posterior(pixels: pixels, count: count)
     var latents = [Float](repeating: 0, count: count * l)
     var kl = 0.0
-    for i in 0..<count {
-      var generator = SeededGenerator.derived(seed: seed, index: UInt64(firstIndex + i))
+    if architecture.posterior.isFlow {
+      // The flow's conditionals, dimension by dimension, each given the centres drawn before it,
+      // as the coder pops them; image i's draws in dimension order, as for the diagonal posterior.
+      var conditionals = PosteriorConditionals(model: self, out: posteriorOutputs(pixels: pixels, count: count), rows: count)
+      var generators = (0..<count).map { SeededGenerator.derived(seed: seed, index: UInt64(firstIndex + $0)) }
+      var bits = [Double](repeating: 0, count: count)
+      var centres = [Double](repeating: 0, count: count)
       for j in 0..<l {
-        let (bits, bucket) = VAE.sampledBucket(
-          mean: Double(mean[i * l + j]), logScale: Double(logScale[i * l + j]), buckets: buckets, generator: &generator)
-        kl += bits
-        latents[i * l + j] = Float(buckets.centres[bucket])
+        conditionals.conditional(j)
+        for i in 0..<count {
+          let (b, bucket) = VAE.sampledBucket(
+            mean: conditionals.mean[i], sigma: conditionals.scale[i], buckets: buckets, generator: &generators[i])
+          bits[i] += b
+          centres[i] = buckets.centres[bucket]
+          latents[i * l + j] = Float(centres[i])
+        }
+        conditionals.fix(j, values: centres)
+      }
+      for b in bits { kl += b }
+    } else {
+      let (mean, logScale) = posterior(pixels: pixels, count: count)
+      for i in 0..<count {
+        var generator = SeededGenerator.derived(seed: seed, index: UInt64(firstIndex + i))
+        for j in 0..<l {
+          let (bits, bucket) = VAE.sampledBucket(
+            mean: Double(mean[i * l + j]), logScale: Double(logScale[i * l + j]), buckets: buckets, generator: &generator)
+          kl += bits
+          latents[i * l + j] = Float(buckets.centres[bucket])
+        }
       }
     }
     let outputs = latents.withUnsafeBufferPointer { likelihoodParameters(latents: $0, count: count) }
@@ -84,7 +105,13 @@ extension VAE {
   static func sampledBucket(
     mean mu: Double, logScale: Double, buckets: MaxEntropyBuckets, generator: inout SeededGenerator
   ) -> (bits: Double, bucket: Int) {
-    let sigma = Portable.exp(logScale)
+    sampledBucket(mean: mu, sigma: Portable.exp(logScale), buckets: buckets, generator: &generator)
+  }
+
+  /// The same for q = N(μ, σ²) given σ.
+  static func sampledBucket(
+    mean mu: Double, sigma: Double, buckets: MaxEntropyBuckets, generator: inout SeededGenerator
+  ) -> (bits: Double, bucket: Int) {
     let i = buckets.bucket(containing: mu + sigma * generator.nextGaussian())
     // The mass on the far side of an edge from μ (0 for an infinite edge).
     func tail(_ edge: Double) -> Double {

@@ -97,6 +97,7 @@ extension VAE {
   ) -> (Double, Double, Double) {
     let l = architecture.latentCount, p = architecture.pixelCount, ppp = architecture.parametersPerPixel
     let (mean, logScale) = posterior(pixels: image, count: 1)
+    let flowOutputs = architecture.posterior.isFlow ? posteriorOutputs(pixels: image, count: 1) : []
     var generator = SeededGenerator.derived(seed: seed, index: UInt64(index))
     var logWeights = [Double](repeating: 0, count: samples)
     var reconstruction = 0.0, kl = 0.0
@@ -107,6 +108,14 @@ extension VAE {
       let rows = Swift.min(batch, samples - start)
       // log q(z|x) − log p(z) per sample; the log √(2π) terms cancel.
       var logRatio = [Double](repeating: 0, count: rows)
+      if architecture.posterior.isFlow {
+        // The flow's sample and its log q − log p, from the same draws in the same order.
+        let epsilon = (0..<(rows * l)).map { _ in Float(generator.nextGaussian()) }
+        let pass = PosteriorPass(architecture: architecture, flows: flows, out: [Float]((0..<rows).flatMap { _ in flowOutputs }),
+                                 epsilon: epsilon, rows: rows)
+        for i in 0..<(rows * l) { latents[i] = pass.z[i] }
+        logRatio = pass.logRatio
+      } else {
       for r in 0..<rows {
         var sum = 0.0
         for j in 0..<l {
@@ -117,6 +126,7 @@ extension VAE {
           sum += -0.5 * e * e - Double(logScale[j]) + 0.5 * zz * zz
         }
         logRatio[r] = sum
+      }
       }
       let outputs = latents.withUnsafeBufferPointer {
         likelihoodParameters(latents: UnsafeBufferPointer(rebasing: $0[0..<(rows * l)]), count: rows)

@@ -20,6 +20,8 @@ package enum Objective {
     package var context: MLP?
     /// The row summary's gradients, when the context head has one.
     package var rows: RowNetworks?
+    /// The IAF posterior's MADEs' gradients (masked), one per step; empty for other posteriors.
+    package var flows: [MLP] = []
   }
 
   /// −ELBO and its gradients for `rows` images.
@@ -32,6 +34,7 @@ package enum Objective {
   ///     `kl` is always the unweighted KL.
   package static func evaluate(
     architecture: Architecture, encoder: MLP, decoder: MLP, context: MLP? = nil, rowNetworks: RowNetworks? = nil,
+    flows: [MLP] = [], flowsTransposed: [[[Float]]] = [],
     transposed: (encoder: [[Float]], decoder: [[Float]], context: [[Float]]),
     input: [Float], targets: [UInt8], epsilon: [Float], rows: Int, klWeight: Float = 1
   ) -> Result {
@@ -39,20 +42,9 @@ package enum Objective {
     let l = architecture.latentCount, pixels = architecture.pixelCount, ppp = architecture.parametersPerPixel
     let encoderActivations = encoder.forwardKeepingActivations(input, rows: rows)
     let out = encoderActivations[encoderActivations.count - 1]
-    let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
-    var z = [Float](repeating: 0, count: rows * l)
-    var sigma = [Float](repeating: 0, count: rows * l)
-    var kl = 0.0
-    for r in 0..<rows {
-      for j in 0..<l {
-        let mu = out[r * 2 * l + j]
-        let ls = Swift.min(Swift.max(out[r * 2 * l + l + j], lo), hi)
-        let s = Float(Portable.exp(Double(ls)))
-        sigma[r * l + j] = s
-        z[r * l + j] = mu + s * epsilon[r * l + j]
-        kl += 0.5 * (Double(mu) * Double(mu) + Double(s) * Double(s) - 1 - 2 * Double(ls))
-      }
-    }
+    let sample = PosteriorPass(architecture: architecture, flows: flows, out: out, epsilon: epsilon, rows: rows)
+    let z = sample.z, kl = sample.kl
+    _ = l
     let decoderActivations = decoder.forwardKeepingActivations(z, rows: rows)
     let decoderOutputs = decoderActivations[decoderActivations.count - 1]
     // With a context network, the head's parameters come from it, pixel by pixel (teacher forcing).
@@ -107,22 +99,12 @@ package enum Objective {
     let (decoderGradient, dz) = decoder.backward(
       activations: decoderActivations, outputGradient: dDecoderOutputs, rows: rows,
       transposedWeights: transposed.decoder, wantInputGradient: true)
-    // ∂/∂μ = ∂L/∂z + μ;  ∂/∂log σ = ∂L/∂z · ε σ + (σ² − 1), zero where the clamp is active.
-    var dOut = [Float](repeating: 0, count: rows * 2 * l)
-    for r in 0..<rows {
-      for j in 0..<l {
-        let i = r * l + j
-        let mu = out[r * 2 * l + j], rawLs = out[r * 2 * l + l + j]
-        let s = sigma[i]
-        dOut[r * 2 * l + j] = dz[i] + klWeight * mu
-        dOut[r * 2 * l + l + j] = (rawLs > lo && rawLs < hi) ? dz[i] * epsilon[i] * s + klWeight * (s * s - 1) : 0
-      }
-    }
+    let (dOut, flowGradients) = sample.backward(flows: flows, transposed: flowsTransposed, dz: dz, klWeight: klWeight)
     let (encoderGradient, _) = encoder.backward(
       activations: encoderActivations, outputGradient: dOut, rows: rows,
       transposedWeights: transposed.encoder, wantInputGradient: false)
     return Result(reconstruction: reconstruction, kl: kl, encoder: encoderGradient, decoder: decoderGradient,
-                  context: contextGradient, rows: rowGradient)
+                  context: contextGradient, rows: rowGradient, flows: flowGradients)
   }
 
   /// The context network's input rows for every pixel of `count` images (see `VAE.contextInput`).

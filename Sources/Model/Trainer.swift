@@ -42,7 +42,9 @@ public struct Trainer {
   package private(set) var decoder: MLP
   package private(set) var context: MLP?
   package private(set) var rows: RowNetworks?
-  /// Adam's moments, layers of the same shapes as `parts` (encoder, decoder, context, row summary).
+  package private(set) var flows: [MLP]
+  /// Adam's moments, layers of the same shapes as `parts` (encoder, decoder, context, row
+  /// summary, flow steps).
   private var firstMoment: [[DenseLayer]]
   private var secondMoment: [[DenseLayer]]
   /// The moving average of the weights (as `parts`) when `averageDecay` > 0.
@@ -63,30 +65,42 @@ public struct Trainer {
     decoder = model.decoder
     context = model.context
     rows = model.rows
-    let networks = Self.parts(encoder: model.encoder, decoder: model.decoder, context: model.context, rows: model.rows)
+    // A MADE's masked weights stay 0: their gradients are masked, and Adam and the decay keep 0 at 0.
+    flows = model.architecture.posterior.flowSteps == 0 ? [] : model.flows.map(MADEMask(model.architecture).masked)
+    let networks = Self.parts(encoder: model.encoder, decoder: model.decoder, context: model.context, rows: model.rows, flows: flows)
     let zeros = networks.map { $0.map { $0.zeros() } }
     firstMoment = zeros
     secondMoment = zeros
     if options.averageDecay > 0 { average = networks }
   }
 
-  /// Every network's layers, in a fixed order: encoder, decoder, then the context network and
-  /// the row summary when the model has them.
-  static func parts(encoder: MLP, decoder: MLP, context: MLP?, rows: RowNetworks?) -> [[DenseLayer]] {
+  /// Every network's layers, in a fixed order: encoder, decoder, then the context network, the
+  /// row summary and the flow's steps when the model has them.
+  static func parts(encoder: MLP, decoder: MLP, context: MLP?, rows: RowNetworks?, flows: [MLP]) -> [[DenseLayer]] {
     [encoder.layers, decoder.layers] + (context.map { [$0.layers] } ?? []) + (rows.map { [$0.layers] } ?? [])
+      + flows.map(\.layers)
+  }
+
+  /// The networks of `parts` (`parts`' order) for this trainer's architecture.
+  private func networks(_ parts: [[DenseLayer]]) -> (encoder: MLP, decoder: MLP, context: MLP?, rows: RowNetworks?, flows: [MLP]) {
+    var next = 2
+    var context: MLP?, rows: RowNetworks?
+    if architecture.context != nil { context = MLP(layers: parts[next]); next += 1 }
+    if architecture.context?.rows != nil { rows = RowNetworks(state: parts[next][0], global: parts[next][1]); next += 1 }
+    return (MLP(layers: parts[0]), MLP(layers: parts[1]), context, rows, parts[next...].map { MLP(layers: $0) })
   }
 
   /// A model of this trainer's architecture from `parts`' layers.
   private func model(_ parts: [[DenseLayer]], name: String, summary: String, figures: NegativeELBO) -> VAE {
-    VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: MLP(layers: parts[0]),
-        decoder: MLP(layers: parts[1]), context: parts.count > 2 ? MLP(layers: parts[2]) : nil,
-        rows: parts.count > 3 ? RowNetworks(state: parts[3][0], global: parts[3][1]) : nil)
+    let n = networks(parts)
+    return VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: n.encoder,
+               decoder: n.decoder, context: n.context, rows: n.rows, flows: n.flows)
   }
 
   /// The current weights as a model.
   public func model(name: String, summary: String, figures: NegativeELBO) -> VAE {
     VAE(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-        context: context, rows: rows)
+        context: context, rows: rows, flows: flows)
   }
 
   /// The moving average of the weights as a model (nil when `averageDecay` is 0).
@@ -174,6 +188,7 @@ public struct Trainer {
     let shardCount = min(options.threads, rows)
     let transposed = (encoder: encoder.transposedWeights(), decoder: decoder.transposedWeights(),
                       context: context?.transposedWeights() ?? [])
+    let flowsTransposed = flows.map { $0.transposedWeights() }
     let results = UnsafeMutableBufferPointer<Objective.Result?>.allocate(capacity: shardCount)
     results.initialize(repeating: nil)
     defer {
@@ -184,7 +199,7 @@ public struct Trainer {
       let lo = s * rows / shardCount, hi = (s + 1) * rows / shardCount
       results[s] = Objective.evaluate(
         architecture: architecture, encoder: encoder, decoder: decoder, context: context, rowNetworks: self.rows,
-        transposed: transposed,
+        flows: flows, flowsTransposed: flowsTransposed, transposed: transposed,
         input: Array(input[(lo * p)..<(hi * p)]), targets: Array(targets[(lo * p)..<(hi * p)]),
         epsilon: Array(epsilon[(lo * l)..<(hi * l)]), rows: hi - lo, klWeight: klWeight)
     }
@@ -206,13 +221,16 @@ public struct Trainer {
       lr: Float(learningRate), beta1: beta1, beta2: beta2,
       correction1: Float(1 / (1 - c1)), correction2: Float(1 / (1 - c2)),
       scale: scale, epsilon: 1e-8, decay: Float(options.weightDecay))
-    var networks = Self.parts(encoder: encoder, decoder: decoder, context: context, rows: rows)
-    let shardParts = shards.map { Self.parts(encoder: $0.encoder, decoder: $0.decoder, context: $0.context, rows: $0.rows) }
+    var networks = Self.parts(encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)
+    let shardParts = shards.map {
+      Self.parts(encoder: $0.encoder, decoder: $0.decoder, context: $0.context, rows: $0.rows, flows: $0.flows)
+    }
     // Leave the networks uniquely referenced, so that the updates below do not copy the tensors.
     encoder = MLP(layers: [])
     decoder = MLP(layers: [])
     context = nil
     rows = nil
+    flows = []
     for part in networks.indices {
       for i in networks[part].indices {
         for weights in [true, false] {
@@ -227,10 +245,7 @@ public struct Trainer {
         }
       }
     }
-    encoder = MLP(layers: networks[0])
-    decoder = MLP(layers: networks[1])
-    if networks.count > 2 { context = MLP(layers: networks[2]) }
-    if networks.count > 3 { rows = RowNetworks(state: networks[3][0], global: networks[3][1]) }
+    (encoder, decoder, context, rows, flows) = self.networks(networks)
     if average != nil { updateAverage(networks) }
   }
 

@@ -36,6 +36,8 @@ public struct VAE: Sendable {
   package let context: MLP?
   /// The row summary's layers (`RowSummary`), or nil.
   package let rows: RowNetworks?
+  /// The IAF posterior's MADEs, one per step (`Posterior.iaf`); empty for other posteriors.
+  package let flows: [MLP]
   /// XXH64 of the serialized weights file: the model's identity in compressed files.
   public let identity: UInt64
 
@@ -46,7 +48,8 @@ public struct VAE: Sendable {
   /// - Parameter identity: the hash of the weights file these tensors were read from, which is
   ///   the file this model serializes to (the format is canonical); nil to compute it.
   package init(architecture: Architecture, name: String, summary: String, figures: NegativeELBO,
-               encoder: MLP, decoder: MLP, context: MLP? = nil, rows: RowNetworks? = nil, identity: UInt64? = nil) {
+               encoder: MLP, decoder: MLP, context: MLP? = nil, rows: RowNetworks? = nil, flows: [MLP] = [],
+               identity: UInt64? = nil) {
     precondition(architecture.problem == nil, "VAE: \(architecture.problem ?? "")")
     precondition(encoder.layers.map(\.inCount) + [encoder.outCount] == architecture.encoderSizes, "VAE: encoder does not match the architecture")
     precondition(decoder.layers.map(\.inCount) + [decoder.outCount] == architecture.decoderSizes, "VAE: decoder does not match the architecture")
@@ -55,6 +58,9 @@ public struct VAE: Sendable {
     precondition((rows.map { [$0.state.inCount, $0.state.outCount] } ?? []) == architecture.rowStateSizes
                    && (rows.map { [$0.global.inCount, $0.global.outCount] } ?? []) == architecture.rowGlobalSizes,
                  "VAE: row summary does not match the architecture")
+    precondition(flows.count == architecture.posterior.flowSteps
+                   && flows.allSatisfy { $0.layers.map(\.inCount) + [$0.outCount] == architecture.flowSizes },
+                 "VAE: the posterior's flow does not match the architecture")
     self.architecture = architecture
     self.name = name
     self.summary = summary
@@ -63,9 +69,10 @@ public struct VAE: Sendable {
     self.decoder = decoder
     self.context = context
     self.rows = rows
+    self.flows = flows
     self.identity = identity ?? XXH64.hash(VAE.serialize(
       architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-      context: context, rows: rows))
+      context: context, rows: rows, flows: flows))
   }
 
   /// An untrained model with weights drawn from `seed` (He-uniform, zero biases): for tests and
@@ -83,14 +90,17 @@ public struct VAE: Sendable {
       let global = MLP(sizes: architecture.rowGlobalSizes + [1], generator: &generator).layers[0]
       rows = RowNetworks(state: state, global: global)
     }
+    let flows = (0..<architecture.posterior.flowSteps).map { _ in
+      MADEMask(architecture).initialFlow(generator: &generator)
+    }
     self.init(architecture: architecture, name: name, summary: "", figures: NegativeELBO(reconstruction: 0, kl: 0),
-              encoder: encoder, decoder: decoder, context: context, rows: rows)
+              encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)
   }
 
   /// A copy with other metadata (name, summary, recorded figures).
   package func with(name: String? = nil, summary: String? = nil, figures: NegativeELBO? = nil) -> VAE {
     VAE(architecture: architecture, name: name ?? self.name, summary: summary ?? self.summary,
-        figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context, rows: rows)
+        figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)
   }
 }
 
@@ -123,10 +133,11 @@ extension VAE {
     var mean = [Float](repeating: 0, count: count * l)
     var logScale = [Float](repeating: 0, count: count * l)
     let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+    let width = encoder.outCount
     for i in 0..<count {
       for j in 0..<l {
-        mean[i * l + j] = VAE.finite(out[i * 2 * l + j])
-        let rawLogScale = out[i * 2 * l + l + j]
+        mean[i * l + j] = VAE.finite(out[i * width + j])
+        let rawLogScale = out[i * width + l + j]
         logScale[i * l + j] = rawLogScale.isNaN ? 0 : Swift.min(Swift.max(rawLogScale, lo), hi)
       }
     }

@@ -10,6 +10,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownLikelihood(String)
   /// The context head's summary of the causal past is of a kind this build does not know.
   case unknownContextSummary(String)
+  /// The posterior is of a kind this build does not know.
+  case unknownPosterior(String)
   /// The trailing XXH64 does not match the bytes before it.
   case checksumMismatch(stored: UInt64, computed: UInt64)
   /// The header describes a model that cannot be built.
@@ -38,6 +40,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
       return "the model file uses the likelihood head '\(name)', which this build does not know"
     case let .unknownContextSummary(name):
       return "the model file's context head summarises the causal past with '\(name)', which this build does not know"
+    case let .unknownPosterior(name):
+      return "the model file's posterior is '\(name)', which this build does not know"
     case let .checksumMismatch(stored, computed):
       return "the model file is corrupt: its checksum says 0x\(String(stored, radix: 16)) but its bytes give 0x\(String(computed, radix: 16))"
     case let .invalidArchitecture(reason):
@@ -68,17 +72,23 @@ extension ModelError {
 enum WeightsFile {
   static let magic: [UInt8] = Array("BBANSMDL".utf8)
   /// The newest version this build reads and writes. Version 2 adds the context head's summary
-  /// of the causal past (`RowSummary`); a model without one is written as version 1, byte for
-  /// byte as before, so that its identity never changes.
-  static let version: UInt32 = 2
+  /// of the causal past (`RowSummary`); version 3 the posterior (`Posterior`), with "none" for
+  /// the summary of a model that has none. Each model is written with the lowest version that
+  /// holds it, byte for byte as before, so that no model's identity ever changes.
+  static let version: UInt32 = 3
 
   /// The version a model of this architecture is written with.
-  static func version(for a: Architecture) -> UInt32 { a.context?.rows == nil ? 1 : 2 }
+  static func version(for a: Architecture) -> UInt32 { a.posterior.isFlow ? 3 : a.context?.rows == nil ? 1 : 2 }
 
-  /// The networks in file order, with their names in errors.
+  /// The summary kind a version-3 file names for a model without a row summary.
+  static let noSummaryName = "none"
+
+  /// The networks in file order, with their names in errors: the IAF's MADEs are "flow0",
+  /// "flow1", … after the row summary.
   static func networkSizes(_ a: Architecture) -> [(name: String, sizes: [Int])] {
     [("encoder", a.encoderSizes), ("decoder", a.decoderSizes), ("context", a.contextSizes),
      ("state", a.rowStateSizes), ("global", a.rowGlobalSizes)]
+      + (0..<a.posterior.flowSteps).map { ("flow\($0)", a.flowSizes) }
   }
 
   /// The tensors in file order: each layer's weights [in][out] then its bias, encoder first.
@@ -129,8 +139,8 @@ extension VAE {
 
   /// The most bytes before a weights file's name field: magic, version, shape, two size lists
   /// of at most 64, latents, bucket bits, a head name of at most 4096 bytes, a size list.
-  /// Version 2 adds a kind name and a size list.
-  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + 2 * ((4 + 4096) + (4 + 64 * 4))
+  /// Versions 2 and 3 add a kind name and a size list each.
+  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + 3 * ((4 + 4096) + (4 + 64 * 4))
 
   /// Magic, version and architecture, up to the name.
   static func readArchitecture(_ r: inout ByteReader) throws -> Architecture {
@@ -174,6 +184,9 @@ extension VAE {
       // The context head's summary of the causal past: a kind name, then its sizes.
       let kind = try r.text("context summary kind")
       let sizes = try r.sizes("context summary sizes")
+      if version >= 3 && kind == WeightsFile.noSummaryName {
+        guard sizes.isEmpty else { throw ModelError.invalidArchitecture("the summary 'none' has \(sizes.count) sizes") }
+      } else {
       guard kind == RowSummary.kindName else { throw ModelError.unknownContextSummary(kind) }
       guard context != nil else {
         throw ModelError.invalidArchitecture("the head '\(fullHeadName)' has no context network for a row summary")
@@ -183,10 +196,24 @@ extension VAE {
       }
       context?.rows = RowSummary(
         stateWidth: sizes[0], globalWidth: sizes[1], radius: sizes[2], averages: sizes[3], deeper: Array(sizes.dropFirst(4)))
+      }
+    }
+    var posterior = Posterior.diagonal
+    if version >= 3 {
+      // The posterior: a kind name, then its sizes.
+      let kind = try r.text("posterior kind")
+      let sizes = try r.sizes("posterior sizes")
+      switch (kind, sizes.count) {
+      case ("householder", 1): posterior = .householder(steps: sizes[0])
+      case ("iaf", 3): posterior = .iaf(steps: sizes[0], hidden: sizes[1], context: sizes[2])
+      case ("householder", _), ("iaf", _):
+        throw ModelError.invalidArchitecture("the posterior '\(kind)' has \(sizes.count) sizes")
+      default: throw ModelError.unknownPosterior(kind)
+      }
     }
     return Architecture(
       height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
-      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context)
+      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context, posterior: posterior)
   }
 
   /// Reads a weights file; checks every size against the bytes left before allocating.
@@ -232,34 +259,37 @@ extension VAE {
     let decoder = mlp(architecture.decoderSizes, decoderStart)
     let contextStart = decoderStart + 2 * (architecture.decoderSizes.count - 1)
     let contextNetwork = architecture.context == nil ? nil : mlp(architecture.contextSizes, contextStart)
+    let stateStart = contextStart + (architecture.context == nil ? 0 : 2 * (architecture.contextSizes.count - 1))
     var rowNetworks: RowNetworks?
     if architecture.context?.rows != nil {
-      let stateStart = contextStart + 2 * (architecture.contextSizes.count - 1)
       rowNetworks = RowNetworks(
         state: mlp(architecture.rowStateSizes, stateStart).layers[0],
         global: mlp(architecture.rowGlobalSizes, stateStart + 2).layers[0])
     }
+    let flowStart = stateStart + (rowNetworks == nil ? 0 : 4)
+    let flowLayers = 2 * (architecture.flowSizes.count - 1)
+    let flows = (0..<architecture.posterior.flowSteps).map { mlp(architecture.flowSizes, flowStart + $0 * flowLayers) }
     self.init(architecture: architecture, name: name, summary: summary,
               figures: figures, encoder: encoder, decoder: decoder,
-              context: contextNetwork, rows: rowNetworks, identity: XXH64.hash(bytes))
+              context: contextNetwork, rows: rowNetworks, flows: flows, identity: XXH64.hash(bytes))
   }
 
   /// The error a reader of `serialized()` would throw for a NaN or infinite weight or figure,
   /// or nil when every number is finite (`bbans train` checks this before it writes a file).
   public var nonFiniteValue: ModelError? {
-    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? [])
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? []) + flows.flatMap(\.layers)
     return WeightsFile.nonFiniteValue(architecture, tensors: layers.flatMap { [$0.weights, $0.bias] }, figures: figures)
   }
 
   /// The weights file's bytes (docs/MODEL_FORMAT.md).
   public func serialized() -> [UInt8] {
     VAE.serialize(architecture: architecture, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
-                  context: context, rows: rows)
+                  context: context, rows: rows, flows: flows)
   }
 
   static func serialize(
     architecture a: Architecture, name: String, summary: String, figures: NegativeELBO, encoder: MLP, decoder: MLP,
-    context: MLP?, rows: RowNetworks?
+    context: MLP?, rows: RowNetworks?, flows: [MLP]
   ) -> [UInt8] {
     var w = ByteWriter()
     w.bytes.append(contentsOf: WeightsFile.magic)
@@ -281,11 +311,18 @@ extension VAE {
       let sizes = [summary.stateWidth, summary.globalWidth, summary.radius, summary.averages] + summary.deeper
       w.text(RowSummary.kindName)
       w.u32(sizes.count); sizes.forEach { w.u32($0) }
+    } else if WeightsFile.version(for: a) >= 3 {
+      w.text(WeightsFile.noSummaryName)
+      w.u32(0)
+    }
+    if WeightsFile.version(for: a) >= 3 {
+      w.text(a.posterior.name)
+      w.u32(a.posterior.sizes.count); a.posterior.sizes.forEach { w.u32($0) }
     }
     w.text(name)
     w.text(summary)
     w.f64(figures.reconstruction); w.f64(figures.kl)
-    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? [])
+    let layers = encoder.layers + decoder.layers + (context?.layers ?? []) + (rows?.layers ?? []) + flows.flatMap(\.layers)
     w.u32(2 * layers.count)
     for layer in layers {
       w.u32(layer.inCount); w.u32(layer.outCount); w.floats(layer.weights)

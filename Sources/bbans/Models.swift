@@ -32,6 +32,7 @@ struct Models: ParsableCommand {
         var likelihood = a.headName
         if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
         if a.context?.rows != nil { likelihood += "+rows" }
+        if a.posterior.isFlow { likelihood += ", q: \(a.posterior.description)" }
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
         var line = model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
           + likelihood.padding(toLength: 34, withPad: " ", startingAt: 0)

@@ -34,6 +34,10 @@ struct Train: ParsableCommand {
   @Option(help: "Moving averages of the current row's values to the left (row summary).") var rowsAverages = 4
   @Option(help: "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).")
   var contextDeeper: String?
+  @Option(help: ArgumentHelp(
+    "The posterior q(z|x): diagonal, householder:K, or iaf:K[,H[,C]] (K steps).",
+    discussion: "householder:K: K Householder reflections of the diagonal Gaussian, from the encoder. iaf:K,H,C: K inverse autoregressive steps, each a MADE of H hidden units (default 4 × latents) with C context values from the encoder (default 32). Both are coded exactly by bits-back, one dimension at a time (docs/MODELS.md). With --start-from a model with a diagonal posterior, the flow is added to it, starting as the identity (householder: with K even)."))
+  var posterior = "diagonal"
   @Option(help: "Shift each training image by up to N pixels in each direction, anew each epoch (0: none).") var shift = 0
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
@@ -92,6 +96,29 @@ struct Train: ParsableCommand {
     }
   }
 
+  /// The posterior that --posterior names.
+  var posteriorKind: Posterior {
+    get throws {
+      let parts = posterior.split(separator: ":", maxSplits: 1).map(String.init)
+      let kind = parts[0]
+      let sizes = try parts.count > 1 ? Self.widths(parts[1], "--posterior \(kind):") : []
+      switch (kind, sizes.count) {
+      case ("diagonal", 0): return .diagonal
+      case ("householder", 1):
+        try check("--posterior householder: steps", sizes[0], in: 1...16)
+        return .householder(steps: sizes[0])
+      case ("iaf", 1...3):
+        try check("--posterior iaf: steps", sizes[0], in: 1...16)
+        let hidden = sizes.count > 1 ? sizes[1] : 4 * latents, contextValues = sizes.count > 2 ? sizes[2] : 32
+        try check("--posterior iaf: hidden units", hidden, in: 1...4096)
+        try check("--posterior iaf: context values", contextValues, in: 0...1024)
+        return .iaf(steps: sizes[0], hidden: hidden, context: contextValues)
+      default:
+        throw TrainError("--posterior is diagonal, householder:K or iaf:K[,H[,C]], not '\(posterior)'")
+      }
+    }
+  }
+
   func validate() throws {
     try check("--components", components, in: 1...Likelihood.maxComponents)
     try check("--latents", latents, in: 1...4096)
@@ -108,6 +135,7 @@ struct Train: ParsableCommand {
     try check("--context-hidden", contextHidden, in: 1...1024)
     try check("--context-neighbours", contextNeighbours, in: 1...ContextHead.neighbourOrder.count)
     try check("--rows-radius", rowsRadius, in: 0...8)
+    _ = try posteriorKind
     try check("--rows-averages", rowsAverages, in: 0...16)
     try check("--shift", shift, in: 0...8)
     _ = try rowSummary
@@ -235,7 +263,19 @@ struct Train: ParsableCommand {
         if let problem = upgraded.problem { throw TrainError("cannot build this model: \(problem)") }
         start = startModel.addingRowSummary(summaryOfRows, seed: seed)
       }
+      let kind = try posteriorKind
+      if kind.isFlow && kind != a.posterior {
+        guard a.posterior == .diagonal else {
+          throw TrainError("--posterior \(posterior) with --start-from needs a model with a diagonal posterior; \(startFrom) has \(a.posterior.description)")
+        }
+        var upgraded = start!.architecture
+        upgraded.posterior = kind
+        if let problem = upgraded.problem { throw TrainError("cannot build this model: \(problem)") }
+        start = start!.addingPosterior(kind, seed: seed)
+      }
       architecture = start!.architecture
+    } else {
+      architecture.posterior = try posteriorKind
     }
     if let problem = architecture.problem { throw TrainError("cannot build this model: \(problem)") }
     var options = TrainingOptions()

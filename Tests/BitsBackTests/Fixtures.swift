@@ -6,11 +6,12 @@ import TestSupport
 /// evaluate in bulk and may change; these are fixed by their seeds).
 enum Fixtures {
   static func model(
-    _ likelihood: Likelihood, context: ContextHead? = nil, height: Int = 8, width: Int = 8, latents: Int = 6, seed: UInt64 = 1
+    _ likelihood: Likelihood, context: ContextHead? = nil, height: Int = 8, width: Int = 8, latents: Int = 6, seed: UInt64 = 1,
+    posterior: Posterior = .diagonal
   ) -> CodingModel {
     let architecture = Architecture(
       height: height, width: width, encoderHidden: [24], decoderHidden: [24], latentCount: latents,
-      bucketBits: 10, likelihood: likelihood, context: context)
+      bucketBits: 10, likelihood: likelihood, context: context, posterior: posterior)
     let vae = VAE(randomWith: architecture, seed: seed, name: "test-\(architecture.headName)")
     return CodingModel(name: "test-\(architecture.headName)", vae: vae, fileSize: vae.serialized().count)
   }

@@ -226,22 +226,58 @@ struct ObjectiveGradientTests {
   }
 
   /// −ELBO of the rows in Double, from the reference MLP and heads: the function whose gradient
-  /// `Objective.evaluate` computes. networks: encoder, decoder, and the context network if any.
+  /// `Objective.evaluate` computes. networks: encoder, decoder, the context network if any, then
+  /// the IAF's MADEs.
   static func referenceLoss(
     _ architecture: Architecture, networks: [ReferenceMLP], input: [Double], targets: [UInt8], epsilon: [Float], rows: Int
   ) -> Double {
     let l = architecture.latentCount, p = architecture.pixelCount, ppp = architecture.parametersPerPixel
     let out = networks[0].forward(input, rows: rows).output
+    let width = out.count / rows
     let lo = Double(VAE.logScaleRange.lowerBound), hi = Double(VAE.logScaleRange.upperBound)
     var z = [Double](repeating: 0, count: rows * l)
     var total = 0.0
     for r in 0..<rows {
       for j in 0..<l {
-        let mu = out[r * 2 * l + j], logScale = min(max(out[r * 2 * l + l + j], lo), hi)
+        let mu = out[r * width + j], logScale = min(max(out[r * width + l + j], lo), hi)
         let sigma = Portable.exp(logScale)
         z[r * l + j] = mu + sigma * Double(epsilon[r * l + j])
         total += 0.5 * (mu * mu + sigma * sigma - 1 - 2 * logScale)
       }
+    }
+    let flowStart = architecture.context == nil ? 2 : 3
+    switch architecture.posterior {
+    case .diagonal: break
+    case .householder(let steps):
+      // z ← z − 2 v (vᵀz)/‖v‖², for v_1 … v_K in turn; the KL stays the diagonal one.
+      for k in 0..<steps {
+        for r in 0..<rows {
+          let v = (0..<l).map { out[r * width + 2 * l + k * l + $0] }
+          let n = v.reduce(0) { $0 + $1 * $1 }, c = (0..<l).reduce(0) { $0 + v[$1] * z[r * l + $1] }
+          for j in 0..<l { z[r * l + j] -= 2 * c / n * v[j] }
+        }
+      }
+    case .iaf(let steps, _, let c):
+      // z ← z ⊙ exp(ŝ) + m, [m, ŝ] = MADE([z, h]); KL += ½(z_K² − z_0²) − Σ ŝ.
+      let z0 = z
+      for k in 0..<steps {
+        var input: [Double] = []
+        for r in 0..<rows {
+          let zRow = Array(z[(r * l)..<((r + 1) * l)])
+          let hRow = Array(out[(r * width + 2 * l)..<(r * width + 2 * l + c)])
+          input += zRow
+          input += hRow
+        }
+        let o = networks[flowStart + k].forward(input, rows: rows).output
+        for r in 0..<rows {
+          for j in 0..<l {
+            let sh = min(max(o[r * 2 * l + l + j], lo), hi)
+            z[r * l + j] = z[r * l + j] * Portable.exp(sh) + o[r * 2 * l + j]
+            total -= sh
+          }
+        }
+      }
+      for i in z.indices { total += 0.5 * (z[i] * z[i] - z0[i] * z0[i]) }
     }
     var params = networks[1].forward(z, rows: rows).output
     if architecture.context != nil {
@@ -256,11 +292,40 @@ struct ObjectiveGradientTests {
     return total
   }
 
-  @Test(arguments: architectures)
+  /// The flow posteriors on two of the models above, with 3 latents: Householder with 1 and 2
+  /// reflections, IAF with and without context.
+  static let flowArchitectures: [Architecture] = [
+    Posterior.householder(steps: 1), .householder(steps: 2), .iaf(steps: 2, hidden: 5, context: 2), .iaf(steps: 1, hidden: 4, context: 0),
+  ].flatMap { posterior in
+    [architectures[0], architectures[7]].map { base in
+      var a = base
+      a.latentCount = 3
+      a.posterior = posterior
+      return a
+    }
+  }
+
+  /// A model whose IAF steps are not the identity: random (masked) output layers.
+  static func randomFlowModel(_ architecture: Architecture, seed: UInt64) -> VAE {
+    let model = VAE(randomWith: architecture, seed: seed)
+    guard architecture.posterior.flowSteps > 0 else { return model }
+    var generator = SeededGenerator(seed: seed + 1)
+    let mask = MADEMask(architecture)
+    let flows = model.flows.map { flow in
+      let last = flow.layers[1]
+      let random = MLP(sizes: [last.inCount, last.outCount], generator: &generator).layers[0]
+      return mask.masked(MLP(layers: [flow.layers[0], DenseLayer(inCount: last.inCount, outCount: last.outCount,
+                                                                  weights: random.weights, bias: random.weights.prefix(last.outCount).map { $0 })]))
+    }
+    return VAE(architecture: architecture, name: "test", summary: "", figures: model.figures, encoder: model.encoder,
+               decoder: model.decoder, context: model.context, rows: model.rows, flows: flows)
+  }
+
+  @Test(arguments: architectures + flowArchitectures)
   func objectiveGradientMatchesFiniteDifferences(_ architecture: Architecture) {
     let likelihood = architecture.likelihood
-    let what = architecture.headName
-    let model = VAE(randomWith: architecture, seed: 21)
+    let what = architecture.headName + " " + architecture.posterior.description
+    let model = Self.randomFlowModel(architecture, seed: 21)
     let rows = 3, p = architecture.pixelCount, l = architecture.latentCount
     var generator = SeededGenerator(seed: 22)
     var targets = (0..<(rows * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -269,13 +334,14 @@ struct ObjectiveGradientTests {
     if likelihood.isBinary { targets = targets.map { $0 >= 128 ? 1 : 0 } }
     let input = targets.withUnsafeBufferPointer { model.encoderInput(pixels: $0, count: rows) }
     let epsilon = (0..<(rows * l)).map { _ in Float(generator.nextGaussian()) }
-    let networks = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? [])
+    let networks = [model.encoder, model.decoder] + (model.context.map { [$0] } ?? []) + model.flows
     let result = Objective.evaluate(
       architecture: architecture, encoder: model.encoder, decoder: model.decoder, context: model.context,
+      flows: model.flows, flowsTransposed: model.flows.map { $0.transposedWeights() },
       transposed: (encoder: model.encoder.transposedWeights(), decoder: model.decoder.transposedWeights(),
                    context: model.context?.transposedWeights() ?? []),
       input: input, targets: targets, epsilon: epsilon, rows: rows)
-    let gradients = [result.encoder, result.decoder] + (result.context.map { [$0] } ?? [])
+    let gradients = [result.encoder, result.decoder] + (result.context.map { [$0] } ?? []) + result.flows
     #expect(gradients.count == networks.count, "\(what): \(gradients.count) gradients for \(networks.count) networks")
 
     let reference = networks.map(ReferenceMLP.init)
@@ -292,12 +358,18 @@ struct ObjectiveGradientTests {
     // below 1/20 of it, for gradients up to ~170).
     let h = 1e-5
     let tolerance = Tolerance(absolute: 1e-5, relative: 1e-4)
-    let names = ["encoder", "decoder", "context"]
+    let names = ["encoder", "decoder"] + (model.context == nil ? [] : ["context"]) + model.flows.indices.map { "flow\($0)" }
+    let firstFlow = names.count - model.flows.count
     for (n, network) in zip(reference.indices, reference) where n < gradients.count {
       for layer in network.layers.indices {
         for isWeight in [true, false] {
           let count = isWeight ? network.layers[layer].weights.count : network.layers[layer].bias.count
           for i in 0..<count {
+            // A MADE's masked weights are held at 0, their gradients masked.
+            if n >= firstFlow && isWeight && network.layers[layer].weights[i] == 0 {
+              #expect(gradients[n].layers[layer].weights[i] == 0, "\(what) \(names[n]) masked weight \(i) has a gradient")
+              continue
+            }
             var plus = reference, minus = reference
             if isWeight {
               plus[n].layers[layer].weights[i] += h

@@ -82,6 +82,84 @@ struct DiagonalPosterior: LaneBatchedCodec {
   }
 }
 
+/// q(z|x), a flow (`Posterior.householder`, `Posterior.iaf`): dimension i of each lane a
+/// `BucketedGaussian` over the prior's buckets, the conditional q(z_i | z_<i, x) given the
+/// centres of the buckets of dimensions 0..<i (`PosteriorConditionals`).
+///
+/// Symbol: as `LatentPrior`'s. Pop (encoding): dimension by dimension, each over the lanes
+/// first to last, so that dimension i's conditionals of every lane come from one step of the
+/// flow; push (decoding): with all of z known, every conditional first, then the exact reverse
+/// of the pops.
+struct FlowPosterior: LaneBatchedCodec {
+  let model: VAE
+  /// The encoder's outputs (`VAE.posteriorOutputs`), one row per lane.
+  let outputs: [Float]
+  let buckets: MaxEntropyBuckets
+  let latentCount: Int
+  let precisionBits: Int
+
+  func push(_ latents: [Int], onto message: inout ANSMessage, lanes: Range<Int>) {
+    precondition(latents.count == lanes.count * latentCount, "FlowPosterior: \(latents.count) latents for \(lanes.count) lanes")
+    let rows = lanes.count, l = latentCount
+    var conditionals = PosteriorConditionals(model: model, out: outputs, rows: rows)
+    var means = [Double](repeating: 0, count: rows * l), scales = means
+    var centres = [Double](repeating: 0, count: rows)
+    for j in 0..<l {
+      conditionals.conditional(j)
+      for r in 0..<rows {
+        means[j * rows + r] = conditionals.mean[r]
+        scales[j * rows + r] = conditionals.scale[r]
+        centres[r] = buckets.centres[latents[r * l + j]]
+      }
+      conditionals.fix(j, values: centres)
+    }
+    for j in stride(from: l - 1, through: 0, by: -1) {
+      for (r, lane) in lanes.enumerated().reversed() {
+        BucketedGaussian(mean: means[j * rows + r], scale: scales[j * rows + r], buckets: buckets, precisionBits: precisionBits)
+          .push(latents[r * l + j], onto: &message, lane: lane)
+      }
+    }
+  }
+
+  func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [Int] {
+    let rows = lanes.count, l = latentCount
+    var conditionals = PosteriorConditionals(model: model, out: outputs, rows: rows)
+    var latents = [Int](repeating: 0, count: rows * l)
+    var centres = [Double](repeating: 0, count: rows)
+    for j in 0..<l {
+      conditionals.conditional(j)
+      for (r, lane) in lanes.enumerated() {
+        let bucket = BucketedGaussian(mean: conditionals.mean[r], scale: conditionals.scale[r], buckets: buckets,
+                                      precisionBits: precisionBits).pop(from: &message, lane: lane)
+        latents[r * l + j] = bucket
+        centres[r] = buckets.centres[bucket]
+      }
+      conditionals.fix(j, values: centres)
+    }
+    return latents
+  }
+}
+
+/// q(z|x) of the chain: the model's kind of posterior.
+enum ChainPosterior: LaneBatchedCodec {
+  case diagonal(DiagonalPosterior)
+  case flow(FlowPosterior)
+
+  func push(_ latents: [Int], onto message: inout ANSMessage, lanes: Range<Int>) {
+    switch self {
+    case .diagonal(let q): q.push(latents, onto: &message, lanes: lanes)
+    case .flow(let q): q.push(latents, onto: &message, lanes: lanes)
+    }
+  }
+
+  func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [Int] {
+    switch self {
+    case .diagonal(let q): return q.pop(from: &message, lanes: lanes)
+    case .flow(let q): return q.pop(from: &message, lanes: lanes)
+    }
+  }
+}
+
 /// p(x|z): the images' pixels, given the decoder network's outputs for the lanes' latents.
 ///
 /// Symbol: the images, lanes.count × pixelCount. Factorized likelihood: lane after lane (first to

@@ -68,7 +68,7 @@ package struct ChunkCoder {
   /// The chain's codec: bits-back over the images of a block of lanes (lanes.count × pixelCount),
   /// with the posterior and the likelihood made by the networks on the block's images and latents.
   /// - Parameter stepper: the context head's per-pixel network, sized for the chunk's lanes.
-  func chain(stepper: PixelStepper?) -> Codecs.BitsBack<LatentPrior, ImageLikelihood, DiagonalPosterior> {
+  func chain(stepper: PixelStepper?) -> Codecs.BitsBack<LatentPrior, ImageLikelihood, ChainPosterior> {
     Codecs.BitsBack(
       prior: prior,
       likelihood: { latents in
@@ -76,9 +76,14 @@ package struct ChunkCoder {
                         decoderOutputs: likelihoodParameters(latents), stepper: stepper)
       },
       posterior: { images in
+        if model.architecture.posterior.isFlow {
+          let outputs = images.withUnsafeBufferPointer { model.posteriorOutputs(pixels: $0, count: images.count / pixelCount) }
+          return .flow(FlowPosterior(model: model, outputs: outputs, buckets: buckets, latentCount: latentCount,
+                                     precisionBits: Self.posteriorPrecisionBits))
+        }
         let (mean, logScale) = images.withUnsafeBufferPointer { model.posterior(pixels: $0, count: images.count / pixelCount) }
-        return DiagonalPosterior(mean: mean, logScale: logScale, buckets: buckets, latentCount: latentCount,
-                                 precisionBits: Self.posteriorPrecisionBits)
+        return .diagonal(DiagonalPosterior(mean: mean, logScale: logScale, buckets: buckets, latentCount: latentCount,
+                                           precisionBits: Self.posteriorPrecisionBits))
       })
   }
 

@@ -1,0 +1,494 @@
+import PortableMath
+
+// The posterior q(z|x) of `Posterior`: the reparameterized sample that training and the IWAE
+// bound use (`PosteriorPass`), and the conditionals q(z_i | z_<i, x) that the coder and the
+// discretized −ELBO use (`PosteriorConditionals`).
+//
+// The encoder's outputs per image are [μ (L), log σ (L), extra], extra being the K Householder
+// vectors v_1 … v_K (L each) or the IAF's context h (C).
+
+/// The masks of the IAF's MADEs (Germain et al. 2015), all in the natural order of the latent
+/// dimensions: hidden unit u has degree d(u) = ⌊u (L − 1) / H⌋ (non-decreasing in u); input z_j
+/// reaches unit u when d(u) ≥ j, the context h reaches every unit, and unit u reaches outputs
+/// m_i and ŝ_i when i > d(u). So outputs i see z_<i only, the units that reach output i are
+/// 0 ..< `firstUnit[i]`, and the units that input j reaches are `firstUnit[j]` ..< H.
+package struct MADEMask: Sendable {
+  package let latentCount: Int
+  package let hidden: Int
+  package let context: Int
+  /// firstUnit[j] = the first unit of degree ≥ j (H if none), j = 0 … L.
+  package let firstUnit: [Int]
+
+  package init(_ a: Architecture) {
+    guard case .iaf(_, let h, let c) = a.posterior else { preconditionFailure("MADEMask: \(a.posterior.name) is not an IAF") }
+    latentCount = a.latentCount
+    hidden = h
+    context = c
+    let l = a.latentCount
+    firstUnit = (0...l).map { j in (0..<h).first { u in u * max(l - 1, 0) / h >= j } ?? h }
+  }
+
+  package func degree(_ u: Int) -> Int { u * max(latentCount - 1, 0) / hidden }
+
+  /// Whether input t (z_t for t < L, else context value t − L) reaches unit u.
+  package func reaches(input t: Int, unit u: Int) -> Bool { t >= latentCount || degree(u) >= t }
+  /// Whether unit u reaches output o (m_o for o < L, ŝ_{o−L} after).
+  package func reaches(unit u: Int, output o: Int) -> Bool { o % latentCount > degree(u) }
+
+  /// `flow` with every masked weight set to 0.
+  package func masked(_ flow: MLP) -> MLP {
+    var layers = flow.layers
+    let h = hidden, outs = 2 * latentCount
+    for t in 0..<layers[0].inCount { for u in 0..<h where !reaches(input: t, unit: u) { layers[0].weights[t * h + u] = 0 } }
+    for u in 0..<h { for o in 0..<outs where !reaches(unit: u, output: o) { layers[1].weights[u * outs + o] = 0 } }
+    return MLP(layers: layers)
+  }
+
+  /// A MADE that starts as the identity step: He-uniform first layer (masked), output layer 0,
+  /// so that m = 0 and ŝ = 0, z_k = z_{k−1}.
+  package func initialFlow(generator: inout SeededGenerator) -> MLP {
+    var flow = MLP(sizes: [latentCount + context, hidden, 2 * latentCount], generator: &generator)
+    flow.layers[1].weights = [Float](repeating: 0, count: flow.layers[1].weights.count)
+    return masked(flow)
+  }
+}
+
+/// The reparameterized sample z of q(z|x) for a batch of rows (training, the IWAE bound), its
+/// KL terms, and the gradient back to the encoder's outputs and the flow's weights.
+///
+/// - diagonal: z = μ + σ ε; KL in closed form (as `Objective` always had it).
+/// - householder: z = H_K ⋯ H_1 (μ + σ ε), in Double; KL in closed form (H is orthogonal and
+///   the prior isotropic, so KL(q ‖ p) is the diagonal Gaussian's).
+/// - iaf: z_0 = μ + σ ε, z_k = z_{k−1} ⊙ exp(ŝ_k) + m_k; the KL as the closed form of the
+///   diagonal part plus the sampled rest, Σ_i ½(z_K,i² − z_0,i²) − Σ_k ŝ_k,i (the same
+///   expectation as the plain one-sample estimate, with less variance near the identity).
+///
+/// `logRatio[r]` is the one-sample log q(z|x) − log p(z) of row r in nats, for every kind:
+/// Σ_i (−½ ε_i² − log σ_i + ½ z_i²) − log-determinant (the log √2π terms cancel).
+package struct PosteriorPass {
+  package let rows: Int
+  /// rows × L.
+  package private(set) var z: [Float]
+  /// Σ over rows of the KL term that training minimizes, in nats.
+  package private(set) var kl: Double
+  package private(set) var logRatio: [Double]
+
+  private let architecture: Architecture
+  private let out: [Float]
+  private let epsilon: [Float]
+  private var sigma: [Float]
+  /// Householder: the row's vector before each reflection, (K + 1) × rows × L, in Double.
+  private var reflected: [[Double]] = []
+  /// IAF: z_k (k = 0 … K), the MADEs' activations, exp(ŝ_k).
+  private var levels: [[Float]] = []
+  private var activations: [[[Float]]] = []
+  private var scales: [[Float]] = []
+
+  /// - Parameters:
+  ///   - out: the encoder's outputs, rows × `encoderSizes.last`.
+  ///   - epsilon: N(0, 1) noise, rows × L.
+  package init(architecture a: Architecture, flows: [MLP], out: [Float], epsilon: [Float], rows: Int) {
+    let l = a.latentCount, width = a.encoderSizes.last!
+    precondition(out.count == rows * width && epsilon.count == rows * l, "PosteriorPass: \(out.count) outputs and \(epsilon.count) noise values for \(rows) rows")
+    architecture = a
+    self.rows = rows
+    self.out = out
+    self.epsilon = epsilon
+    let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+    var z = [Float](repeating: 0, count: rows * l)
+    sigma = [Float](repeating: 0, count: rows * l)
+    logRatio = [Double](repeating: 0, count: rows)
+    var kl = 0.0
+    for r in 0..<rows {
+      var ratio = 0.0
+      for j in 0..<l {
+        let mu = out[r * width + j]
+        let ls = Swift.min(Swift.max(out[r * width + l + j], lo), hi)
+        let s = Float(Portable.exp(Double(ls)))
+        sigma[r * l + j] = s
+        z[r * l + j] = mu + s * epsilon[r * l + j]
+        kl += 0.5 * (Double(mu) * Double(mu) + Double(s) * Double(s) - 1 - 2 * Double(ls))
+        let e = Double(epsilon[r * l + j])
+        ratio += -0.5 * e * e - Double(ls)
+      }
+      logRatio[r] = ratio
+    }
+    switch a.posterior {
+    case .diagonal:
+      break
+    case .householder(let steps):
+      var x = z.map(Double.init)
+      reflected = [x]
+      for k in 0..<steps {
+        for r in 0..<rows {
+          let v = (r * width + 2 * l + k * l)
+          var n = 0.0, c = 0.0
+          for j in 0..<l { let vj = Double(out[v + j]); n += vj * vj; c += vj * x[r * l + j] }
+          guard n > 0 else { continue }
+          let f = 2 * c / n
+          for j in 0..<l { x[r * l + j] -= f * Double(out[v + j]) }
+        }
+        reflected.append(x)
+      }
+      z = x.map { Float($0) }
+    case .iaf(let steps, _, let c):
+      levels = [z]
+      for k in 0..<steps {
+        let previous = levels[k]
+        var input = [Float](repeating: 0, count: rows * (l + c))
+        for r in 0..<rows {
+          for j in 0..<l { input[r * (l + c) + j] = previous[r * l + j] }
+          for t in 0..<c { input[r * (l + c) + l + t] = out[r * width + 2 * l + t] }
+        }
+        let acts = flows[k].forwardKeepingActivations(input, rows: rows)
+        let o = acts[acts.count - 1]
+        var next = [Float](repeating: 0, count: rows * l)
+        var e = [Float](repeating: 0, count: rows * l)
+        for r in 0..<rows {
+          for j in 0..<l {
+            let m = o[r * 2 * l + j]
+            let sh = Swift.min(Swift.max(o[r * 2 * l + l + j], lo), hi)
+            let scale = Float(Portable.exp(Double(sh)))
+            e[r * l + j] = scale
+            next[r * l + j] = previous[r * l + j] * scale + m
+            kl -= Double(sh)
+            logRatio[r] -= Double(sh)
+          }
+        }
+        activations.append(acts)
+        scales.append(e)
+        levels.append(next)
+      }
+      z = levels[steps]
+      for i in 0..<(rows * l) {
+        let zk = Double(z[i]), z0 = Double(levels[0][i])
+        kl += 0.5 * (zk * zk - z0 * z0)
+      }
+    }
+    for r in 0..<rows {
+      for j in 0..<l { let zz = Double(z[r * l + j]); logRatio[r] += 0.5 * zz * zz }
+    }
+    self.z = z
+    self.kl = kl
+  }
+
+  /// ∂(loss)/∂(encoder outputs) and the flows' gradients, for loss = Σ_rows (reconstruction
+  /// + klWeight · KL) with ∂reconstruction/∂z = `dz`.
+  /// - Parameter transposed: each flow's `transposedWeights()`.
+  package func backward(flows: [MLP], transposed: [[[Float]]], dz: [Float], klWeight: Float) -> (out: [Float], flows: [MLP]) {
+    let a = architecture, l = a.latentCount, width = a.encoderSizes.last!
+    let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+    var dOut = [Float](repeating: 0, count: rows * width)
+    var g = dz
+    var flowGradients: [MLP] = []
+    switch a.posterior {
+    case .diagonal:
+      break
+    case .householder(let steps):
+      var gd = dz.map(Double.init)
+      for k in stride(from: steps - 1, through: 0, by: -1) {
+        let x = reflected[k]
+        for r in 0..<rows {
+          let v = r * width + 2 * l + k * l
+          var n = 0.0, c = 0.0, gv = 0.0
+          for j in 0..<l {
+            let vj = Double(out[v + j])
+            n += vj * vj; c += vj * x[r * l + j]; gv += vj * gd[r * l + j]
+          }
+          guard n > 0 else { continue }
+          // y = x − 2 v (vᵀx)/n: ∂/∂v = −2 [(c/n) g + (gᵀv/n) x − 2 (c gᵀv/n²) v]; ∂/∂x = g − 2 v (gᵀv)/n.
+          for j in 0..<l {
+            let vj = Double(out[v + j])
+            dOut[v + j] = Float(-2 * (c / n * gd[r * l + j] + gv / n * x[r * l + j] - 2 * c * gv / (n * n) * vj))
+          }
+          for j in 0..<l { gd[r * l + j] -= 2 * gv / n * Double(out[v + j]) }
+        }
+      }
+      g = gd.map { Float($0) }
+    case .iaf(let steps, _, let c):
+      let mask = MADEMask(a)
+      for i in 0..<(rows * l) { g[i] = g[i] + klWeight * levels[steps][i] }
+      var dh = [Float](repeating: 0, count: rows * c)
+      flowGradients = [MLP](repeating: MLP(layers: []), count: steps)
+      for k in stride(from: steps - 1, through: 0, by: -1) {
+        let o = activations[k][activations[k].count - 1]
+        var dO = [Float](repeating: 0, count: rows * 2 * l)
+        for r in 0..<rows {
+          for j in 0..<l {
+            let i = r * l + j, raw = o[r * 2 * l + l + j]
+            dO[r * 2 * l + j] = g[i]
+            dO[r * 2 * l + l + j] = raw > lo && raw < hi ? g[i] * levels[k][i] * scales[k][i] - klWeight : 0
+          }
+        }
+        let (gradient, dIn) = flows[k].backward(
+          activations: activations[k], outputGradient: dO, rows: rows, transposedWeights: transposed[k], wantInputGradient: true)
+        flowGradients[k] = mask.masked(gradient)
+        for r in 0..<rows {
+          for j in 0..<l { g[r * l + j] = g[r * l + j] * scales[k][r * l + j] + dIn[r * (l + c) + j] }
+          for t in 0..<c { dh[r * c + t] = dh[r * c + t] + dIn[r * (l + c) + l + t] }
+        }
+      }
+      // The sampled KL's −½ z_0² term.
+      for i in 0..<(rows * l) { g[i] = g[i] - klWeight * levels[0][i] }
+      for r in 0..<rows { for t in 0..<c { dOut[r * width + 2 * l + t] = dh[r * c + t] } }
+    }
+    // ∂/∂μ = ∂L/∂z_0 + β μ;  ∂/∂log σ = ∂L/∂z_0 · ε σ + β (σ² − 1), zero where the clamp is active.
+    for r in 0..<rows {
+      for j in 0..<l {
+        let i = r * l + j
+        let mu = out[r * width + j], rawLs = out[r * width + l + j]
+        let s = sigma[i]
+        dOut[r * width + j] = g[i] + klWeight * mu
+        dOut[r * width + l + j] = (rawLs > lo && rawLs < hi) ? g[i] * epsilon[i] * s + klWeight * (s * s - 1) : 0
+      }
+    }
+    return (dOut, flowGradients)
+  }
+}
+
+/// q(z_i | z_<i, x) of a flow posterior, as the coder computes it for a block of rows (lanes or
+/// images): each a 1-D Gaussian N(mean, scale²) given the values already fixed for the
+/// dimensions before i (the coder fixes the buckets' centres). Call `conditional(i)` and then
+/// `fix(i, …)` for i = 0, 1, …, L − 1 in order.
+///
+/// Every row's arithmetic is its own, in one fixed order (the loops over rows are innermost, so
+/// the compiler may run rows side by side in SIMD lanes without changing a bit), in Double
+/// except the MADEs, which are Float like the other networks:
+///
+/// - householder: A = H_K ⋯ H_1 diag(σ) and m = H_K ⋯ H_1 μ (each reflection x − (2 vᵀx/‖v‖²) v,
+///   skipped where v = 0), C = A Aᵀ, its Cholesky factor L (pivots at least e^−16); then
+///   mean_i = m_i + Σ_{j<i} L_ij e_j, scale_i = L_ii, and e_i = (z_i − mean_i)/scale_i.
+/// - iaf: for each step k, MADE_k's hidden pre-activations start as b + Σ_t h_t W[L + t] and
+///   gain z_k,j W[j] as dimension j is fixed (units of degree ≥ j, in j order); output i is
+///   b' + Σ_{u < firstUnit[i]} ReLU(pre_u) W'[u] in u order. With ŝ clamped and e = exp(ŝ),
+///   mean_i = (…(μ_i e_1 + m_1) e_2 + m_2 …) e_K + m_K and scale_i = σ_i e_1 ⋯ e_K; fixing z_K,i
+///   gives z_{k−1,i} = (z_k,i − m_k)/e_k for the MADEs' inputs.
+///
+/// Means are clamped to ±`Float.greatestFiniteMagnitude`; network outputs are read through
+/// `VAE.finite`, so any weights give finite, positive scales.
+package struct PosteriorConditionals {
+  package let rows: Int
+  let latentCount: Int
+  let posterior: Posterior
+  let width: Int
+  /// The encoder's outputs, rows × width (finite).
+  let out: [Float]
+  /// The current dimension's conditional, per row.
+  package private(set) var mean: [Double]
+  package private(set) var scale: [Double]
+  private var next = 0
+
+  // Householder: m [L][rows], the lower triangle of L (index (i(i+1)/2 + j) · rows + r), e [L][rows].
+  private var centre: [Double] = []
+  private var factor: [Double] = []
+  private var residual: [Double] = []
+
+  // IAF: each step's MADE, its pre-activations [H][rows], and its m and e for the current dimension [rows].
+  private var flows: [MLP] = []
+  private var mask: MADEMask?
+  private var preActivations: [[Float]] = []
+  private var shifts: [[Double]] = []
+  private var factors: [[Double]] = []
+
+  /// - Parameter out: `VAE.posteriorOutputs` of the block's rows.
+  package init(model: VAE, out: [Float], rows: Int) {
+    let a = model.architecture, l = a.latentCount
+    width = a.encoderSizes.last!
+    precondition(out.count == rows * width, "PosteriorConditionals: \(out.count) outputs for \(rows) rows of \(width)")
+    precondition(a.posterior.isFlow, "PosteriorConditionals: the posterior is diagonal")
+    self.rows = rows
+    latentCount = l
+    posterior = a.posterior
+    self.out = out
+    mean = [Double](repeating: 0, count: rows)
+    scale = [Double](repeating: 1, count: rows)
+    let lo = Double(VAE.logScaleRange.lowerBound), hi = Double(VAE.logScaleRange.upperBound)
+    switch a.posterior {
+    case .diagonal:
+      break
+    case .householder(let steps):
+      // A [a][c][rows] = diag(σ); m = μ.
+      var matrix = [Double](repeating: 0, count: l * l * rows)
+      centre = [Double](repeating: 0, count: l * rows)
+      for r in 0..<rows {
+        for j in 0..<l {
+          matrix[(j * l + j) * rows + r] = Portable.exp(Swift.min(Swift.max(Double(out[r * width + l + j]), lo), hi))
+          centre[j * rows + r] = Double(out[r * width + j])
+        }
+      }
+      var n = [Double](repeating: 0, count: rows), t = [Double](repeating: 0, count: rows)
+      var v = [Double](repeating: 0, count: l * rows)
+      for k in 0..<steps {
+        for j in 0..<l { for r in 0..<rows { v[j * rows + r] = Double(out[r * width + 2 * l + k * l + j]) } }
+        for r in 0..<rows { n[r] = 0 }
+        for j in 0..<l { for r in 0..<rows { n[r] += v[j * rows + r] * v[j * rows + r] } }
+        // Each column of A, then m, reflected.
+        func reflect(_ x: inout [Double], column: Int, stride: Int) {
+          for r in 0..<rows { t[r] = 0 }
+          for j in 0..<l { for r in 0..<rows { t[r] += v[j * rows + r] * x[(j * stride + column) * rows + r] } }
+          for r in 0..<rows { t[r] = n[r] > 0 ? 2 * t[r] / n[r] : 0 }
+          for j in 0..<l {
+            for r in 0..<rows where n[r] > 0 { x[(j * stride + column) * rows + r] -= t[r] * v[j * rows + r] }
+          }
+        }
+        for c in 0..<l { reflect(&matrix, column: c, stride: l) }
+        reflect(&centre, column: 0, stride: 1)
+      }
+      // L with L Lᵀ = A Aᵀ, row by row.
+      factor = [Double](repeating: 0, count: l * (l + 1) / 2 * rows)
+      let floor = Portable.exp(2 * lo)
+      var sum = [Double](repeating: 0, count: rows)
+      for i in 0..<l {
+        for j in 0...i {
+          for r in 0..<rows { sum[r] = 0 }
+          for c in 0..<l { for r in 0..<rows { sum[r] += matrix[(i * l + c) * rows + r] * matrix[(j * l + c) * rows + r] } }
+          for q in 0..<j {
+            for r in 0..<rows { sum[r] -= factor[(i * (i + 1) / 2 + q) * rows + r] * factor[(j * (j + 1) / 2 + q) * rows + r] }
+          }
+          let index = (i * (i + 1) / 2 + j) * rows
+          if i == j {
+            for r in 0..<rows { factor[index + r] = Swift.max(sum[r], floor).squareRoot() }
+          } else {
+            let pivot = (j * (j + 1) / 2 + j) * rows
+            for r in 0..<rows { factor[index + r] = sum[r] / factor[pivot + r] }
+          }
+        }
+      }
+      residual = [Double](repeating: 0, count: l * rows)
+    case .iaf(let steps, let h, let c):
+      flows = model.flows
+      mask = MADEMask(a)
+      for k in 0..<steps {
+        let first = flows[k].layers[0]
+        var pre = [Float](repeating: 0, count: h * rows)
+        for u in 0..<h { for r in 0..<rows { pre[u * rows + r] = first.bias[u] } }
+        for t in 0..<c {
+          for u in 0..<h {
+            let w = first.weights[(l + t) * h + u]
+            for r in 0..<rows { pre[u * rows + r] = pre[u * rows + r] + out[r * width + 2 * l + t] * w }
+          }
+        }
+        preActivations.append(pre)
+      }
+      shifts = [[Double]](repeating: [Double](repeating: 0, count: rows), count: steps)
+      factors = shifts
+    }
+  }
+
+  /// Computes `mean` and `scale` of dimension i for every row.
+  package mutating func conditional(_ i: Int) {
+    precondition(i == next, "PosteriorConditionals: dimension \(i) asked for before \(next)")
+    let l = latentCount, bound = Double(Float.greatestFiniteMagnitude)
+    switch posterior {
+    case .diagonal:
+      break
+    case .householder:
+      for r in 0..<rows { mean[r] = centre[i * rows + r] }
+      for j in 0..<i {
+        let index = (i * (i + 1) / 2 + j) * rows
+        for r in 0..<rows { mean[r] += factor[index + r] * residual[j * rows + r] }
+      }
+      let pivot = (i * (i + 1) / 2 + i) * rows
+      for r in 0..<rows { scale[r] = factor[pivot + r] }
+    case .iaf(let steps, let h, _):
+      let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
+      let units = mask!.firstUnit[i]
+      var m = [Float](repeating: 0, count: rows), s = [Float](repeating: 0, count: rows)
+      for r in 0..<rows {
+        mean[r] = Double(out[r * width + i])
+        scale[r] = Portable.exp(Double(Swift.min(Swift.max(out[r * width + l + i], lo), hi)))
+      }
+      for k in 0..<steps {
+        let second = flows[k].layers[1], pre = preActivations[k]
+        for r in 0..<rows { m[r] = second.bias[i]; s[r] = second.bias[l + i] }
+        for u in 0..<units {
+          let wm = second.weights[u * 2 * l + i], ws = second.weights[u * 2 * l + l + i]
+          for r in 0..<rows {
+            let x = pre[u * rows + r]
+            let activation: Float = x > 0 ? x : 0
+            m[r] = m[r] + activation * wm
+            s[r] = s[r] + activation * ws
+          }
+        }
+        _ = h
+        for r in 0..<rows {
+          let e = Portable.exp(Double(Swift.min(Swift.max(VAE.finite(s[r]), lo), hi)))
+          let shift = Double(VAE.finite(m[r]))
+          shifts[k][r] = shift
+          factors[k][r] = e
+          mean[r] = mean[r] * e + shift
+          scale[r] = scale[r] * e
+        }
+      }
+    }
+    for r in 0..<rows { mean[r] = Swift.min(Swift.max(mean[r], -bound), bound) }
+  }
+
+  /// Fixes dimension i of every row at `values[r]` (the coder: its bucket's centre).
+  package mutating func fix(_ i: Int, values: [Double]) {
+    precondition(i == next && values.count == rows, "PosteriorConditionals: fixing dimension \(i) (\(values.count) values) before \(next)")
+    next += 1
+    let l = latentCount
+    switch posterior {
+    case .diagonal:
+      break
+    case .householder:
+      for r in 0..<rows { residual[i * rows + r] = (values[r] - mean[r]) / scale[r] }
+    case .iaf(let steps, let h, _):
+      var level = values
+      let start = mask!.firstUnit[i]
+      for k in stride(from: steps - 1, through: 0, by: -1) {
+        for r in 0..<rows { level[r] = (level[r] - shifts[k][r]) / factors[k][r] }
+        let first = flows[k].layers[0]
+        for u in start..<h {
+          let w = first.weights[i * h + u]
+          for r in 0..<rows {
+            preActivations[k][u * rows + r] = preActivations[k][u * rows + r] + VAE.finite(Float(level[r])) * w
+          }
+        }
+      }
+      _ = l
+    }
+  }
+}
+
+extension VAE {
+  /// The encoder's outputs for `count` images, each made finite (`VAE.finite`): count ×
+  /// `encoderSizes.last` (μ, log σ, then the posterior's extra outputs).
+  package func posteriorOutputs(pixels: UnsafeBufferPointer<UInt8>, count: Int) -> [Float] {
+    if count == 0 { return [] }
+    let input = encoderInput(pixels: pixels, count: count)
+    return input.withUnsafeBufferPointer { encoder.forward($0, rows: count) }.map(VAE.finite)
+  }
+
+  /// This model with a flow posterior of `kind` in place of its diagonal one, starting where
+  /// the diagonal one is: the encoder gains the flow's outputs (new columns of its last layer),
+  /// the IAF's MADEs start as the identity, and the Householder vectors start in equal pairs
+  /// (H_{2m+1} H_{2m} = I, so an even K starts as the identity).
+  public func addingPosterior(_ kind: Posterior, seed: UInt64) -> VAE {
+    precondition(architecture.posterior == .diagonal && kind.isFlow, "VAE.addingPosterior: \(name) already has a flow posterior")
+    var upgraded = architecture
+    upgraded.posterior = kind
+    precondition(upgraded.problem == nil, "VAE.addingPosterior: \(upgraded.problem ?? "")")
+    let l = architecture.latentCount, extra = kind.extraEncoderOutputs(latentCount: l)
+    var generator = SeededGenerator(seed: seed)
+    let last = encoder.layers[encoder.layers.count - 1]
+    let n = last.inCount, m = last.outCount, wide = m + extra
+    let fresh = MLP(sizes: [n, extra], generator: &generator).layers[0]
+    var weights = [Float](repeating: 0, count: n * wide)
+    for t in 0..<n {
+      for j in 0..<m { weights[t * wide + j] = last.weights[t * m + j] }
+      for j in 0..<extra {
+        // Householder: v_{2q+1} copies v_{2q}.
+        var source = j
+        if case .householder = kind, (j / l) % 2 == 1 { source = j - l }
+        weights[t * wide + m + j] = fresh.weights[t * extra + source]
+      }
+    }
+    var layers = encoder.layers
+    layers[layers.count - 1] = DenseLayer(inCount: n, outCount: wide, weights: weights, bias: last.bias + [Float](repeating: 0, count: extra))
+    let flows = (0..<kind.flowSteps).map { _ in MADEMask(upgraded).initialFlow(generator: &generator) }
+    return VAE(architecture: upgraded, name: name, summary: summary, figures: figures, encoder: MLP(layers: layers),
+               decoder: decoder, context: context, rows: rows, flows: flows)
+  }
+}
