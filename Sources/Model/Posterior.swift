@@ -246,6 +246,38 @@ package struct PosteriorPass {
   }
 }
 
+/// What `PosteriorConditionals` needs of a model's flow beyond the encoder's outputs, laid out
+/// for it once per model (or chunk): the IAF's MADE weights by step, the output layer
+/// transposed to [output][unit].
+package struct FlowPlan: Sendable {
+  package let architecture: Architecture
+  let mask: MADEMask?
+  /// Per step: b [H], W [(L + C)][H], W'ᵀ [2L][H], b' [2L], each concatenated over the steps.
+  let firstBias: [Float]
+  let firstWeights: [Float]
+  let secondWeights: [Float]
+  let secondBias: [Float]
+
+  package init(_ model: VAE) {
+    architecture = model.architecture
+    guard case .iaf = model.architecture.posterior else {
+      mask = nil
+      firstBias = []; firstWeights = []; secondWeights = []; secondBias = []
+      return
+    }
+    let mask = MADEMask(model.architecture)
+    self.mask = mask
+    let h = mask.hidden, outs = 2 * mask.latentCount
+    firstBias = model.flows.flatMap { $0.layers[0].bias }
+    firstWeights = model.flows.flatMap { $0.layers[0].weights }
+    secondBias = model.flows.flatMap { $0.layers[1].bias }
+    secondWeights = model.flows.flatMap { flow in
+      let w = flow.layers[1].weights
+      return (0..<outs).flatMap { o in (0..<h).map { u in w[u * outs + o] } }
+    }
+  }
+}
+
 /// q(z_i | z_<i, x) of a flow posterior, as the coder computes it for a block of rows (lanes or
 /// images): each a 1-D Gaussian N(mean, scale²) given the values already fixed for the
 /// dimensions before i (the coder fixes the buckets' centres). Call `conditional(i)` and then
@@ -255,9 +287,13 @@ package struct PosteriorPass {
 /// the compiler may run rows side by side in SIMD lanes without changing a bit), in Double
 /// except the MADEs, which are Float like the other networks:
 ///
-/// - householder: A = H_K ⋯ H_1 diag(σ) and m = H_K ⋯ H_1 μ (each reflection x − (2 vᵀx/‖v‖²) v,
-///   skipped where v = 0), C = A Aᵀ, its Cholesky factor L (pivots at least e^−16); then
-///   mean_i = m_i + Σ_{j<i} L_ij e_j, scale_i = L_ii, and e_i = (z_i − mean_i)/scale_i.
+/// - householder: q = N(m, C) with m = H_K ⋯ H_1 μ and C = H diag(σ²) Hᵀ, held as diag(σ²) +
+///   U M Uᵀ with U of 2K columns: each reflection H = I − β v vᵀ (β = 2/‖v‖², or 0 where v = 0)
+///   turns U into H U and appends v and diag(σ²) v, with the block [[β² vᵀdiag(σ²)v, −β], [−β, 0]]
+///   in M. The Cholesky factor of such a matrix is L_ij = u_iᵀ p_j (i > j): for j = 0, 1, …,
+///   t = M u_j, L_jj = √max(σ_j² + u_jᵀt, e^−16), p_j = t / L_jj, M ← M − p_j p_jᵀ. Then
+///   mean_i = m_i + u_iᵀ Σ_{j<i} p_j e_j, scale_i = L_ii, and e_i = (z_i − mean_i)/scale_i:
+///   O(L K²) per row.
 /// - iaf: for each step k, MADE_k's hidden pre-activations start as b + Σ_t h_t W[L + t] and
 ///   gain z_k,j W[j] as dimension j is fixed (units of degree ≥ j, in j order); output i is
 ///   b' + Σ_{u < firstUnit[i]} ReLU(pre_u) W'[u] in u order. With ŝ clamped and e = exp(ŝ),
@@ -268,8 +304,8 @@ package struct PosteriorPass {
 /// `VAE.finite`, so any weights give finite, positive scales.
 package struct PosteriorConditionals {
   package let rows: Int
+  let plan: FlowPlan
   let latentCount: Int
-  let posterior: Posterior
   let width: Int
   /// The encoder's outputs, rows × width (finite).
   let out: [Float]
@@ -278,146 +314,191 @@ package struct PosteriorConditionals {
   package private(set) var scale: [Double]
   private var next = 0
 
-  // Householder: m [L][rows], the lower triangle of L (index (i(i+1)/2 + j) · rows + r), e [L][rows].
+  // Householder: m [L][rows], U [L][r][rows], p [L][r][rows], L_jj [L][rows], q [r][rows], r = 2K.
   private var centre: [Double] = []
+  private var basis: [Double] = []
   private var factor: [Double] = []
-  private var residual: [Double] = []
+  private var pivots: [Double] = []
+  private var accumulated: [Double] = []
+  private var rank = 0
 
-  // IAF: each step's MADE, its pre-activations [H][rows], and its m and e for the current dimension [rows].
-  private var flows: [MLP] = []
-  private var mask: MADEMask?
-  private var preActivations: [[Float]] = []
-  private var shifts: [[Double]] = []
-  private var factors: [[Double]] = []
+  // IAF: each step's pre-activations [K][H][rows], and its m and e for the current dimension [K][rows].
+  private var preActivations: [Float] = []
+  private var shifts: [Double] = []
+  private var factors: [Double] = []
+  private var sums: [Float] = []
 
   /// - Parameter out: `VAE.posteriorOutputs` of the block's rows.
   package init(model: VAE, out: [Float], rows: Int) {
-    let a = model.architecture, l = a.latentCount
+    self.init(plan: FlowPlan(model), out: out, rows: rows)
+  }
+
+  package init(plan: FlowPlan, out: [Float], rows: Int) {
+    let a = plan.architecture, l = a.latentCount
     width = a.encoderSizes.last!
     precondition(out.count == rows * width, "PosteriorConditionals: \(out.count) outputs for \(rows) rows of \(width)")
     precondition(a.posterior.isFlow, "PosteriorConditionals: the posterior is diagonal")
     self.rows = rows
+    self.plan = plan
     latentCount = l
-    posterior = a.posterior
     self.out = out
     mean = [Double](repeating: 0, count: rows)
     scale = [Double](repeating: 1, count: rows)
-    let lo = Double(VAE.logScaleRange.lowerBound), hi = Double(VAE.logScaleRange.upperBound)
     switch a.posterior {
     case .diagonal:
       break
     case .householder(let steps):
-      // A [a][c][rows] = diag(σ); m = μ.
-      var matrix = [Double](repeating: 0, count: l * l * rows)
-      centre = [Double](repeating: 0, count: l * rows)
-      for r in 0..<rows {
-        for j in 0..<l {
-          matrix[(j * l + j) * rows + r] = Portable.exp(Swift.min(Swift.max(Double(out[r * width + l + j]), lo), hi))
-          centre[j * rows + r] = Double(out[r * width + j])
-        }
-      }
-      var n = [Double](repeating: 0, count: rows), t = [Double](repeating: 0, count: rows)
-      var v = [Double](repeating: 0, count: l * rows)
-      for k in 0..<steps {
-        for j in 0..<l { for r in 0..<rows { v[j * rows + r] = Double(out[r * width + 2 * l + k * l + j]) } }
-        for r in 0..<rows { n[r] = 0 }
-        for j in 0..<l { for r in 0..<rows { n[r] += v[j * rows + r] * v[j * rows + r] } }
-        // Each column of A, then m, reflected.
-        func reflect(_ x: inout [Double], column: Int, stride: Int) {
-          for r in 0..<rows { t[r] = 0 }
-          for j in 0..<l { for r in 0..<rows { t[r] += v[j * rows + r] * x[(j * stride + column) * rows + r] } }
-          for r in 0..<rows { t[r] = n[r] > 0 ? 2 * t[r] / n[r] : 0 }
-          for j in 0..<l {
-            for r in 0..<rows where n[r] > 0 { x[(j * stride + column) * rows + r] -= t[r] * v[j * rows + r] }
-          }
-        }
-        for c in 0..<l { reflect(&matrix, column: c, stride: l) }
-        reflect(&centre, column: 0, stride: 1)
-      }
-      // L with L Lᵀ = A Aᵀ, row by row.
-      factor = [Double](repeating: 0, count: l * (l + 1) / 2 * rows)
-      let floor = Portable.exp(2 * lo)
-      var sum = [Double](repeating: 0, count: rows)
-      for i in 0..<l {
-        for j in 0...i {
-          for r in 0..<rows { sum[r] = 0 }
-          for c in 0..<l { for r in 0..<rows { sum[r] += matrix[(i * l + c) * rows + r] * matrix[(j * l + c) * rows + r] } }
-          for q in 0..<j {
-            for r in 0..<rows { sum[r] -= factor[(i * (i + 1) / 2 + q) * rows + r] * factor[(j * (j + 1) / 2 + q) * rows + r] }
-          }
-          let index = (i * (i + 1) / 2 + j) * rows
-          if i == j {
-            for r in 0..<rows { factor[index + r] = Swift.max(sum[r], floor).squareRoot() }
-          } else {
-            let pivot = (j * (j + 1) / 2 + j) * rows
-            for r in 0..<rows { factor[index + r] = sum[r] / factor[pivot + r] }
-          }
-        }
-      }
-      residual = [Double](repeating: 0, count: l * rows)
+      householderSetUp(steps: steps)
     case .iaf(let steps, let h, let c):
-      flows = model.flows
-      mask = MADEMask(a)
-      for k in 0..<steps {
-        let first = flows[k].layers[0]
-        var pre = [Float](repeating: 0, count: h * rows)
-        for u in 0..<h { for r in 0..<rows { pre[u * rows + r] = first.bias[u] } }
-        for t in 0..<c {
-          for u in 0..<h {
-            let w = first.weights[(l + t) * h + u]
-            for r in 0..<rows { pre[u * rows + r] = pre[u * rows + r] + out[r * width + 2 * l + t] * w }
+      preActivations = [Float](repeating: 0, count: steps * h * rows)
+      preActivations.withUnsafeMutableBufferPointer { pre in
+        plan.firstBias.withUnsafeBufferPointer { b in
+          plan.firstWeights.withUnsafeBufferPointer { w in
+            out.withUnsafeBufferPointer { o in
+              for k in 0..<steps {
+                let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + k * (l + c) * h
+                for u in 0..<h { for r in 0..<rows { p[u * rows + r] = b[k * h + u] } }
+                for t in 0..<c {
+                  for u in 0..<h {
+                    let weight = weights[(l + t) * h + u]
+                    for r in 0..<rows { p[u * rows + r] = p[u * rows + r] + o[r * width + 2 * l + t] * weight }
+                  }
+                }
+              }
+            }
           }
         }
-        preActivations.append(pre)
       }
-      shifts = [[Double]](repeating: [Double](repeating: 0, count: rows), count: steps)
+      shifts = [Double](repeating: 0, count: steps * rows)
       factors = shifts
+      sums = [Float](repeating: 0, count: 2 * rows)
     }
+  }
+
+  private mutating func householderSetUp(steps: Int) {
+    let l = latentCount, rank = 2 * steps
+    self.rank = rank
+    let lo = Double(VAE.logScaleRange.lowerBound), hi = Double(VAE.logScaleRange.upperBound)
+    var variance = [Double](repeating: 0, count: l * rows)
+    centre = [Double](repeating: 0, count: l * rows)
+    for r in 0..<rows {
+      for j in 0..<l {
+        let s = Portable.exp(Swift.min(Swift.max(Double(out[r * width + l + j]), lo), hi))
+        variance[j * rows + r] = s * s
+        centre[j * rows + r] = Double(out[r * width + j])
+      }
+    }
+    // U [L][rank][rows] and M [rank][rank][rows], built reflection by reflection.
+    var u = [Double](repeating: 0, count: l * rank * rows)
+    var m = [Double](repeating: 0, count: rank * rank * rows)
+    var v = [Double](repeating: 0, count: l * rows)
+    var beta = [Double](repeating: 0, count: rows), t = [Double](repeating: 0, count: rows)
+    var vDv = [Double](repeating: 0, count: rows)
+    for k in 0..<steps {
+      for j in 0..<l { for r in 0..<rows { v[j * rows + r] = Double(out[r * width + 2 * l + k * l + j]) } }
+      for r in 0..<rows { beta[r] = 0; vDv[r] = 0 }
+      for j in 0..<l { for r in 0..<rows { beta[r] += v[j * rows + r] * v[j * rows + r] } }
+      for r in 0..<rows { beta[r] = beta[r] > 0 ? 2 / beta[r] : 0 }
+      // x ← x − β v (vᵀx) for each column of U so far, and for m.
+      func reflect(_ x: inout [Double], column: Int, columns: Int) {
+        for r in 0..<rows { t[r] = 0 }
+        for j in 0..<l { for r in 0..<rows { t[r] += v[j * rows + r] * x[(j * columns + column) * rows + r] } }
+        for r in 0..<rows { t[r] *= beta[r] }
+        for j in 0..<l { for r in 0..<rows { x[(j * columns + column) * rows + r] -= t[r] * v[j * rows + r] } }
+      }
+      for column in 0..<(2 * k) { reflect(&u, column: column, columns: rank) }
+      reflect(&centre, column: 0, columns: 1)
+      for j in 0..<l {
+        for r in 0..<rows {
+          let dv = variance[j * rows + r] * v[j * rows + r]
+          u[(j * rank + 2 * k) * rows + r] = v[j * rows + r]
+          u[(j * rank + 2 * k + 1) * rows + r] = dv
+          vDv[r] += v[j * rows + r] * dv
+        }
+      }
+      for r in 0..<rows {
+        m[((2 * k) * rank + 2 * k) * rows + r] = beta[r] * beta[r] * vDv[r]
+        m[((2 * k) * rank + 2 * k + 1) * rows + r] = -beta[r]
+        m[((2 * k + 1) * rank + 2 * k) * rows + r] = -beta[r]
+      }
+    }
+    // The Cholesky factor, column by column.
+    let floor = Portable.exp(2 * lo)
+    factor = [Double](repeating: 0, count: l * rank * rows)
+    pivots = [Double](repeating: 0, count: l * rows)
+    var mu = [Double](repeating: 0, count: rank * rows)
+    for j in 0..<l {
+      for a in 0..<rank {
+        for r in 0..<rows { mu[a * rows + r] = 0 }
+        for b in 0..<rank { for r in 0..<rows { mu[a * rows + r] += m[(a * rank + b) * rows + r] * u[(j * rank + b) * rows + r] } }
+      }
+      for r in 0..<rows { t[r] = variance[j * rows + r] }
+      for a in 0..<rank { for r in 0..<rows { t[r] += u[(j * rank + a) * rows + r] * mu[a * rows + r] } }
+      for r in 0..<rows { pivots[j * rows + r] = Swift.max(t[r], floor).squareRoot() }
+      for a in 0..<rank { for r in 0..<rows { factor[(j * rank + a) * rows + r] = mu[a * rows + r] / pivots[j * rows + r] } }
+      for a in 0..<rank {
+        for b in 0..<rank {
+          for r in 0..<rows { m[(a * rank + b) * rows + r] -= factor[(j * rank + a) * rows + r] * factor[(j * rank + b) * rows + r] }
+        }
+      }
+    }
+    basis = u
+    accumulated = [Double](repeating: 0, count: rank * rows)
   }
 
   /// Computes `mean` and `scale` of dimension i for every row.
   package mutating func conditional(_ i: Int) {
     precondition(i == next, "PosteriorConditionals: dimension \(i) asked for before \(next)")
-    let l = latentCount, bound = Double(Float.greatestFiniteMagnitude)
-    switch posterior {
+    let l = latentCount, bound = Double(Float.greatestFiniteMagnitude), rows = rows, width = width
+    switch plan.architecture.posterior {
     case .diagonal:
       break
     case .householder:
       for r in 0..<rows { mean[r] = centre[i * rows + r] }
-      for j in 0..<i {
-        let index = (i * (i + 1) / 2 + j) * rows
-        for r in 0..<rows { mean[r] += factor[index + r] * residual[j * rows + r] }
-      }
-      let pivot = (i * (i + 1) / 2 + i) * rows
-      for r in 0..<rows { scale[r] = factor[pivot + r] }
+      for a in 0..<rank { for r in 0..<rows { mean[r] += basis[(i * rank + a) * rows + r] * accumulated[a * rows + r] } }
+      for r in 0..<rows { scale[r] = pivots[i * rows + r] }
     case .iaf(let steps, let h, _):
       let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
-      let units = mask!.firstUnit[i]
-      var m = [Float](repeating: 0, count: rows), s = [Float](repeating: 0, count: rows)
+      let units = plan.mask!.firstUnit[i]
       for r in 0..<rows {
         mean[r] = Double(out[r * width + i])
         scale[r] = Portable.exp(Double(Swift.min(Swift.max(out[r * width + l + i], lo), hi)))
       }
-      for k in 0..<steps {
-        let second = flows[k].layers[1], pre = preActivations[k]
-        for r in 0..<rows { m[r] = second.bias[i]; s[r] = second.bias[l + i] }
-        for u in 0..<units {
-          let wm = second.weights[u * 2 * l + i], ws = second.weights[u * 2 * l + l + i]
-          for r in 0..<rows {
-            let x = pre[u * rows + r]
-            let activation: Float = x > 0 ? x : 0
-            m[r] = m[r] + activation * wm
-            s[r] = s[r] + activation * ws
+      let plan = plan
+      preActivations.withUnsafeBufferPointer { pre in
+        plan.secondWeights.withUnsafeBufferPointer { w in
+          sums.withUnsafeMutableBufferPointer { sum in
+            mean.withUnsafeMutableBufferPointer { mean in
+              scale.withUnsafeMutableBufferPointer { scale in
+                shifts.withUnsafeMutableBufferPointer { shifts in
+                  factors.withUnsafeMutableBufferPointer { factors in
+                    let m = sum.baseAddress!, s = sum.baseAddress! + rows
+                    for k in 0..<steps {
+                      let p = pre.baseAddress! + k * h * rows
+                      let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
+                      for r in 0..<rows { m[r] = plan.secondBias[k * 2 * l + i]; s[r] = plan.secondBias[k * 2 * l + l + i] }
+                      for u in 0..<units {
+                        let a = wm[u], b = ws[u], x = p + u * rows
+                        for r in 0..<rows {
+                          let activation: Float = x[r] > 0 ? x[r] : 0
+                          m[r] = m[r] + activation * a
+                          s[r] = s[r] + activation * b
+                        }
+                      }
+                      for r in 0..<rows {
+                        let e = Portable.exp(Double(Swift.min(Swift.max(VAE.finite(s[r]), lo), hi)))
+                        let shift = Double(VAE.finite(m[r]))
+                        shifts[k * rows + r] = shift
+                        factors[k * rows + r] = e
+                        mean[r] = mean[r] * e + shift
+                        scale[r] = scale[r] * e
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
-        }
-        _ = h
-        for r in 0..<rows {
-          let e = Portable.exp(Double(Swift.min(Swift.max(VAE.finite(s[r]), lo), hi)))
-          let shift = Double(VAE.finite(m[r]))
-          shifts[k][r] = shift
-          factors[k][r] = e
-          mean[r] = mean[r] * e + shift
-          scale[r] = scale[r] * e
         }
       }
     }
@@ -428,26 +509,32 @@ package struct PosteriorConditionals {
   package mutating func fix(_ i: Int, values: [Double]) {
     precondition(i == next && values.count == rows, "PosteriorConditionals: fixing dimension \(i) (\(values.count) values) before \(next)")
     next += 1
-    let l = latentCount
-    switch posterior {
+    let l = latentCount, rows = rows
+    switch plan.architecture.posterior {
     case .diagonal:
       break
     case .householder:
-      for r in 0..<rows { residual[i * rows + r] = (values[r] - mean[r]) / scale[r] }
-    case .iaf(let steps, let h, _):
+      for r in 0..<rows {
+        let e = (values[r] - mean[r]) / scale[r]
+        for a in 0..<rank { accumulated[a * rows + r] += factor[(i * rank + a) * rows + r] * e }
+      }
+    case .iaf(let steps, let h, let c):
+      let start = plan.mask!.firstUnit[i]
       var level = values
-      let start = mask!.firstUnit[i]
-      for k in stride(from: steps - 1, through: 0, by: -1) {
-        for r in 0..<rows { level[r] = (level[r] - shifts[k][r]) / factors[k][r] }
-        let first = flows[k].layers[0]
-        for u in start..<h {
-          let w = first.weights[i * h + u]
-          for r in 0..<rows {
-            preActivations[k][u * rows + r] = preActivations[k][u * rows + r] + VAE.finite(Float(level[r])) * w
+      let plan = plan
+      preActivations.withUnsafeMutableBufferPointer { pre in
+        plan.firstWeights.withUnsafeBufferPointer { w in
+          for k in stride(from: steps - 1, through: 0, by: -1) {
+            for r in 0..<rows { level[r] = (level[r] - shifts[k * rows + r]) / factors[k * rows + r] }
+            let input = level.map { VAE.finite(Float($0)) }
+            let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
+            for u in start..<h {
+              let weight = weights[u], x = p + u * rows
+              for r in 0..<rows { x[r] = x[r] + input[r] * weight }
+            }
           }
         }
       }
-      _ = l
     }
   }
 }

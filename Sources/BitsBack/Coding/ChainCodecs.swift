@@ -91,7 +91,7 @@ struct DiagonalPosterior: LaneBatchedCodec {
 /// flow; push (decoding): with all of z known, every conditional first, then the exact reverse
 /// of the pops.
 struct FlowPosterior: LaneBatchedCodec {
-  let model: VAE
+  let plan: FlowPlan
   /// The encoder's outputs (`VAE.posteriorOutputs`), one row per lane.
   let outputs: [Float]
   let buckets: MaxEntropyBuckets
@@ -101,7 +101,7 @@ struct FlowPosterior: LaneBatchedCodec {
   func push(_ latents: [Int], onto message: inout ANSMessage, lanes: Range<Int>) {
     precondition(latents.count == lanes.count * latentCount, "FlowPosterior: \(latents.count) latents for \(lanes.count) lanes")
     let rows = lanes.count, l = latentCount
-    var conditionals = PosteriorConditionals(model: model, out: outputs, rows: rows)
+    var conditionals = PosteriorConditionals(plan: plan, out: outputs, rows: rows)
     var means = [Double](repeating: 0, count: rows * l), scales = means
     var centres = [Double](repeating: 0, count: rows)
     for j in 0..<l {
@@ -123,7 +123,7 @@ struct FlowPosterior: LaneBatchedCodec {
 
   func pop(from message: inout ANSMessage, lanes: Range<Int>) -> [Int] {
     let rows = lanes.count, l = latentCount
-    var conditionals = PosteriorConditionals(model: model, out: outputs, rows: rows)
+    var conditionals = PosteriorConditionals(plan: plan, out: outputs, rows: rows)
     var latents = [Int](repeating: 0, count: rows * l)
     var centres = [Double](repeating: 0, count: rows)
     for j in 0..<l {

@@ -30,6 +30,8 @@ package struct ChunkCoder {
   package let pixelCount: Int
   let latentCount: Int
   let prior: LatentPrior
+  /// The flow posterior's weights laid out for its conditionals, or nil for a diagonal posterior.
+  let flowPlan: FlowPlan?
   /// Called after each step with the images it coded, for a progress display that moves with
   /// the images rather than the chunks. Chunks are coded at once on several threads, so it must
   /// be thread-safe; it sees nothing of the message, which is the same with or without it.
@@ -43,6 +45,7 @@ package struct ChunkCoder {
     pixelCount = architecture.pixelCount
     latentCount = architecture.latentCount
     prior = LatentPrior(bucket: Uniform(bits: architecture.bucketBits), latentCount: latentCount)
+    flowPlan = architecture.posterior.isFlow ? FlowPlan(model) : nil
   }
 
   /// How a chunk of `imageCount` images is laid over `laneCount` lanes.
@@ -78,7 +81,7 @@ package struct ChunkCoder {
       posterior: { images in
         if model.architecture.posterior.isFlow {
           let outputs = images.withUnsafeBufferPointer { model.posteriorOutputs(pixels: $0, count: images.count / pixelCount) }
-          return .flow(FlowPosterior(model: model, outputs: outputs, buckets: buckets, latentCount: latentCount,
+          return .flow(FlowPosterior(plan: flowPlan!, outputs: outputs, buckets: buckets, latentCount: latentCount,
                                      precisionBits: Self.posteriorPrecisionBits))
         }
         let (mean, logScale) = images.withUnsafeBufferPointer { model.posterior(pixels: $0, count: images.count / pixelCount) }
