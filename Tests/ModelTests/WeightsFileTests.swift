@@ -36,6 +36,19 @@ struct WeightsFileTests {
                  likelihood: .logisticMixture(components: 2), context: ContextHead(features: 2, hidden: 3)),
     Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 2, bucketBits: 10,
                  likelihood: .bernoulli, context: ContextHead(features: 1, hidden: 4, neighbourCount: 12)),
+  ] + flowArchitectures
+
+  /// Flow posteriors (version 3): without a context head, with a local one, and with a row summary.
+  static let flowArchitectures: [Architecture] = [
+    Architecture(height: 3, width: 4, encoderHidden: [6], decoderHidden: [5], latentCount: 3, bucketBits: 10,
+                 likelihood: .bernoulli, posterior: .householder(steps: 2)),
+    Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 4, bucketBits: 10,
+                 likelihood: .logisticMixture(components: 2), context: ContextHead(features: 2, hidden: 3),
+                 posterior: .iaf(steps: 1, hidden: 3, context: 0)),
+    Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 3, bucketBits: 10,
+                 likelihood: .bernoulli,
+                 context: ContextHead(features: 1, hidden: 4, rows: RowSummary(stateWidth: 2, globalWidth: 2)),
+                 posterior: .iaf(steps: 2, hidden: 5, context: 2)),
   ]
 
   static var small: VAE {
@@ -55,6 +68,7 @@ struct WeightsFileTests {
     #expect(loaded.figures == model.figures)
     #expect(loaded.encoder == model.encoder)
     #expect(loaded.decoder == model.decoder)
+    #expect(loaded.flows == model.flows)
     #expect(loaded.identity == model.identity)
     #expect(loaded.serialized() == bytes)
     // The identity is a function of the bytes: the same seed gives it again, another seed does not.
@@ -118,6 +132,57 @@ struct WeightsFileTests {
     #expect(readError(bytes) == .unsupportedVersion(9))
   }
 
+  /// Each model is written with the lowest version that holds it: 1 without a row summary or a
+  /// flow, 2 with a row summary, 3 with a flow posterior.
+  @Test func versionIsTheLowestThatHoldsTheModel() {
+    for (architecture, version) in zip(Self.architectures, [1, 1, 1, 1, 1, 3, 3, 3] as [UInt8]) {
+      #expect(VAE(randomWith: architecture, seed: 1).serialized()[8] == version, "\(architecture.posterior.description)")
+    }
+  }
+
+  /// A posterior this build does not know is refused by name, from the header alone; a known
+  /// one with the wrong number of sizes, or impossible sizes, as an impossible model.
+  @Test func unknownOrMalformedPosteriorIsRefused() throws {
+    let model = VAE(randomWith: Self.flowArchitectures[0], seed: 2)
+    var bytes = model.serialized()
+    let at = try #require(offset(of: Array("householder".utf8), in: bytes))
+    bytes.replaceSubrange(at..<(at + 11), with: Array("householdex".utf8))
+    #expect(throws: ModelError.unknownPosterior("householdex")) { try VAE.architecture(ofWeightsFile: bytes) }
+    #expect(readError(bytes) == .unknownPosterior("householdex"))
+    #expect(readError(bytes)?.description == "the model file's posterior is 'householdex', which this build does not know")
+    // householder with two sizes: the size count field follows the name.
+    bytes = model.serialized()
+    bytes.replaceSubrange((at + 11)..<(at + 15), with: [2, 0, 0, 0])
+    bytes.insert(contentsOf: [1, 0, 0, 0], at: at + 19)
+    guard case .invalidArchitecture(let reason)? = readError(bytes) else { Issue.record("two sizes accepted"); return }
+    #expect(reason.contains("householder"))
+    // 99 steps: out of range.
+    bytes = model.serialized()
+    bytes.replaceSubrange((at + 15)..<(at + 19), with: [99, 0, 0, 0])
+    guard case .invalidArchitecture(let steps)? = readError(bytes) else { Issue.record("99 steps accepted"); return }
+    #expect(steps.contains("99 steps"))
+  }
+
+  /// Flow tensors of the wrong size are refused with the tensor's index and shapes.
+  @Test func flowTensorOfTheWrongShapeIsRefused() throws {
+    let architecture = Self.flowArchitectures[2]
+    var other = architecture
+    other.posterior = .iaf(steps: 2, hidden: 6, context: 2)
+    let bytes = VAE(randomWith: other, seed: 4).serialized()
+    // The header of `architecture` with the tensors of `other`: same header length (hidden 5 → 6
+    // is one u32), so only the tensor shapes disagree.
+    let header = VAE(randomWith: architecture, seed: 4).serialized()
+    let at = try #require(offset(of: Array("iaf".utf8), in: header))
+    var damaged = bytes
+    damaged.replaceSubrange(0..<(at + 3 + 16), with: header[0..<(at + 3 + 16)])
+    guard case .tensorShapeMismatch(let index, let expected, let found)? = readError(damaged) else {
+      Issue.record("the flow's tensors of another size were not refused: \(String(describing: readError(damaged)))")
+      return
+    }
+    #expect(expected != found)
+    #expect(index >= 2)
+  }
+
   @Test func unknownLikelihoodName() throws {
     // The same length, so the rest of the file lines up; the name is read before the checksum.
     var bytes = Self.small.serialized()
@@ -174,12 +239,16 @@ struct WeightsFileTests {
   /// `model` with element `index` of tensor `tensor` (file order) set to `value`, serialized:
   /// its checksum is that of the damaged bytes, so the file gets past the checksum.
   static func damaged(_ model: VAE, tensor: Int, index: Int, value: Float) -> [UInt8] {
-    var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? [])
+    var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? []) + (model.rows?.layers ?? [])
+      + model.flows.flatMap(\.layers)
     if tensor % 2 == 0 { layers[tensor / 2].weights[index] = value } else { layers[tensor / 2].bias[index] = value }
-    let e = model.encoder.layers.count, d = model.decoder.layers.count
+    let e = model.encoder.layers.count, d = model.decoder.layers.count, c = model.context?.layers.count ?? 0
+    let s = model.rows == nil ? 0 : 2, f = e + d + c + s
     return VAE(architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
                encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
-               context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)...]))).serialized()
+               context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)..<(e + d + c)])),
+               rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]),
+               flows: model.flows.indices.map { MLP(layers: Array(layers[(f + 2 * $0)..<(f + 2 * $0 + 2)])) }).serialized()
   }
 
   /// Every tensor of every head, NaN, +∞ and −∞ at its first, middle and last element: the
@@ -187,12 +256,14 @@ struct WeightsFileTests {
   @Test(arguments: architectures)
   func aNonFiniteWeightIsRefusedWithItsTensorAndIndex(_ architecture: Architecture) {
     let model = VAE(randomWith: architecture, seed: 5)
-    let names = ["encoder", "decoder", "context"].flatMap { network in
-      let count = network == "encoder" ? model.encoder.layers.count
-        : network == "decoder" ? model.decoder.layers.count : model.context?.layers.count ?? 0
-      return (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
+    let networks: [(String, Int)] = [("encoder", model.encoder.layers.count), ("decoder", model.decoder.layers.count),
+                                     ("context", model.context?.layers.count ?? 0), ("state", model.rows == nil ? 0 : 1),
+                                     ("global", model.rows == nil ? 0 : 1)] + model.flows.indices.map { ("flow\($0)", 2) }
+    let names = networks.flatMap { network, count in
+      (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
     }
-    let layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? [])
+    let layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? []) + (model.rows?.layers ?? [])
+      + model.flows.flatMap(\.layers)
     #expect(names.count == 2 * layers.count)
     for (t, name) in names.enumerated() {
       let size = t % 2 == 0 ? layers[t / 2].weights.count : layers[t / 2].bias.count
