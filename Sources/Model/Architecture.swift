@@ -178,10 +178,16 @@ public struct RowSummary: Equatable, Sendable {
 ///   ŝ clamped to `VAE.logScaleRange`; h the C context values from the encoder; every step in
 ///   the same order of the dimensions, so that z_K,i is affine in ε_i given z_K,<i. Each MADE
 ///   has one hidden layer of H ReLU units (`MADEMask`).
+/// - `sylvester(steps: K)`: triangular Sylvester flows (van den Berg et al. 2018), z_0 = μ + σ ⊙ ε,
+///   z_k = z_{k−1} + A_k h(B_k z_{k−1} + b_k) with h = tanh, A_k and B_k lower triangular
+///   (the same order of the dimensions in every step), their diagonals tanh of free parameters
+///   so that every step is monotone in each z_i given z_<i; A_k, B_k learned, b_k from the
+///   encoder. Its conditionals are monotone maps of a Gaussian (`SylvesterMap`).
 public enum Posterior: Equatable, Sendable {
   case diagonal
   case householder(steps: Int)
   case iaf(steps: Int, hidden: Int, context: Int)
+  case sylvester(steps: Int)
 
   /// The name in weights files and on the command line.
   public var name: String {
@@ -189,6 +195,7 @@ public enum Posterior: Equatable, Sendable {
     case .diagonal: return "diagonal"
     case .householder: return "householder"
     case .iaf: return "iaf"
+    case .sylvester: return "sylvester"
     }
   }
 
@@ -198,6 +205,7 @@ public enum Posterior: Equatable, Sendable {
     case .diagonal: return []
     case .householder(let k): return [k]
     case .iaf(let k, let h, let c): return [k, h, c]
+    case .sylvester(let k): return [k]
     }
   }
 
@@ -207,6 +215,7 @@ public enum Posterior: Equatable, Sendable {
     case .diagonal: return "diagonal"
     case .householder(let k): return "householder:\(k)"
     case .iaf(let k, let h, let c): return "iaf:\(k),\(h),\(c)"
+    case .sylvester(let k): return "sylvester:\(k)"
     }
   }
 
@@ -217,13 +226,17 @@ public enum Posterior: Equatable, Sendable {
     case .diagonal: return 0
     case .householder(let k): return k * l
     case .iaf(_, _, let c): return c
+    case .sylvester(let k): return k * l
     }
   }
 
-  /// The IAF's steps (0 for the other kinds).
+  /// The steps that have networks of their own in the file (IAF: a MADE each; Sylvester: A and
+  /// B each); 0 for the other kinds.
   package var flowSteps: Int {
-    if case .iaf(let k, _, _) = self { return k }
-    return 0
+    switch self {
+    case .iaf(let k, _, _), .sylvester(let k): return k
+    case .diagonal, .householder: return 0
+    }
   }
 
   /// Whether q(z|x) is a flow (any kind but `diagonal`).
@@ -274,9 +287,14 @@ public struct Architecture: Equatable, Sendable {
     [pixelCount] + encoderHidden + [2 * latentCount + posterior.extraEncoderOutputs(latentCount: latentCount)]
   }
   /// Layer sizes of each of the IAF's MADEs ([z, h] → hidden → [m, ŝ]), or [] for other posteriors.
+  /// Sylvester: [L, L, L], the layers B (weights [t][j] for t < j, bias: B's raw diagonal) and A
+  /// (weights [j][i] for j < i, bias: A's raw diagonal).
   package var flowSizes: [Int] {
-    guard case .iaf(_, let h, let c) = posterior else { return [] }
-    return [latentCount + c, h, 2 * latentCount]
+    switch posterior {
+    case .iaf(_, let h, let c): return [latentCount + c, h, 2 * latentCount]
+    case .sylvester: return [latentCount, latentCount, latentCount]
+    case .diagonal, .householder: return []
+    }
   }
   /// Layer sizes of the decoder: latents → hidden → likelihood parameters (or context
   /// features) per pixel.
@@ -340,6 +358,8 @@ public struct Architecture: Equatable, Sendable {
     case .diagonal: break
     case .householder(let k):
       if !(1...16).contains(k) { return "the Householder posterior has \(k) steps, not 1...16" }
+    case .sylvester(let k):
+      if !(1...16).contains(k) { return "the Sylvester posterior has \(k) steps, not 1...16" }
     case .iaf(let k, let h, let c):
       if !(1...16).contains(k) || !(1...4096).contains(h) || !(0...1024).contains(c) {
         return "the IAF posterior's \(k) steps, \(h) hidden units and \(c) context values are not in 1...16, 1...4096 and 0...1024"

@@ -65,8 +65,9 @@ extension VAE {
       for j in 0..<l {
         conditionals.conditional(j)
         for i in 0..<count {
-          let (b, bucket) = VAE.sampledBucket(
-            mean: conditionals.mean[i], sigma: conditionals.scale[i], buckets: buckets, generator: &generators[i])
+          let (b, bucket) = conditionals.maps.isEmpty
+            ? VAE.sampledBucket(mean: conditionals.mean[i], sigma: conditionals.scale[i], buckets: buckets, generator: &generators[i])
+            : VAE.sampledBucket(map: conditionals.maps[i], buckets: buckets, generator: &generators[i])
           bits[i] += b
           centres[i] = buckets.centres[bucket]
           latents[i * l + j] = Float(centres[i])
@@ -113,16 +114,32 @@ extension VAE {
     mean mu: Double, sigma: Double, buckets: MaxEntropyBuckets, generator: inout SeededGenerator
   ) -> (bits: Double, bucket: Int) {
     let i = buckets.bucket(containing: mu + sigma * generator.nextGaussian())
+    let q = gaussianMass(mean: mu, sigma: sigma, lower: buckets.edges[i], upper: buckets.edges[i + 1])
+    return (Double(buckets.bits) + Portable.log2(Swift.max(q, 0x1p-1000)), i)
+  }
+
+  /// The same for a Sylvester conditional: the base variable drawn, mapped by G, its bucket's
+  /// mass from the edges mapped back by G⁻¹ (infinite edges stay infinite).
+  static func sampledBucket(
+    map: SylvesterMap, buckets: MaxEntropyBuckets, generator: inout SeededGenerator
+  ) -> (bits: Double, bucket: Int) {
+    let i = buckets.bucket(containing: map.forward(map.mean + map.scale * generator.nextGaussian()))
+    func base(_ edge: Double) -> Double { edge.isInfinite ? edge : map.inverse(edge) }
+    let q = gaussianMass(mean: map.mean, sigma: map.scale, lower: base(buckets.edges[i]), upper: base(buckets.edges[i + 1]))
+    return (Double(buckets.bits) + Portable.log2(Swift.max(q, 0x1p-1000)), i)
+  }
+
+  /// N(μ, σ²)'s mass on [lower, upper).
+  static func gaussianMass(mean mu: Double, sigma: Double, lower: Double, upper: Double) -> Double {
     // The mass on the far side of an edge from μ (0 for an infinite edge).
     func tail(_ edge: Double) -> Double {
       if edge == -.infinity || edge == .infinity { return 0 }
       return edge < mu ? Portable.normalCDF((edge - mu) / sigma) : Portable.normalCDF((mu - edge) / sigma)
     }
-    let lower = buckets.edges[i], upper = buckets.edges[i + 1]
     let q: Double
     if upper < mu { q = tail(upper) - tail(lower) }        // both edges below μ
     else if lower >= mu { q = tail(lower) - tail(upper) }  // both edges above μ
     else { q = 1 - tail(lower) - tail(upper) }             // μ inside the bucket
-    return (Double(buckets.bits) + Portable.log2(Swift.max(q, 0x1p-1000)), i)
+    return q
   }
 }

@@ -53,6 +53,39 @@ package struct MADEMask: Sendable {
   }
 }
 
+extension Architecture {
+  /// `flow` (one step's networks) with every weight that its kind holds at 0 set to 0: the
+  /// IAF's MADE masks (`MADEMask`); Sylvester's strictly lower triangles (B's weights [t][j]
+  /// for t < j, A's [j][i] for j < i; the diagonals are the biases).
+  package func maskedFlow(_ flow: MLP) -> MLP {
+    switch posterior {
+    case .iaf: return MADEMask(self).masked(flow)
+    case .sylvester:
+      let l = latentCount
+      var layers = flow.layers
+      for n in 0..<2 { for t in 0..<l { for j in 0...t { layers[n].weights[t * l + j] = 0 } } }
+      return MLP(layers: layers)
+    case .diagonal, .householder: return flow
+    }
+  }
+
+  /// One step's networks at the start of training, the identity step: an IAF's MADE with a
+  /// random first layer and output 0; a Sylvester step with a small random B, A = 0 and both
+  /// diagonals tanh(0) = 0.
+  package func initialFlow(generator: inout SeededGenerator) -> MLP {
+    switch posterior {
+    case .sylvester:
+      let l = latentCount
+      var b = MLP(sizes: [l, l], generator: &generator).layers[0]
+      b.weights = b.weights.map { $0 * 0.1 }
+      let zero = DenseLayer(inCount: l, outCount: l, weights: [Float](repeating: 0, count: l * l), bias: [Float](repeating: 0, count: l))
+      return maskedFlow(MLP(layers: [b, zero]))
+    default:
+      return MADEMask(self).initialFlow(generator: &generator)
+    }
+  }
+}
+
 /// The reparameterized sample z of q(z|x) for a batch of rows (training, the IWAE bound), its
 /// KL terms, and the gradient back to the encoder's outputs and the flow's weights.
 ///
@@ -164,6 +197,39 @@ package struct PosteriorPass {
         let zk = Double(z[i]), z0 = Double(levels[0][i])
         kl += 0.5 * (zk * zk - z0 * z0)
       }
+    case .sylvester(let steps):
+      // pre_j = (b_j + Σ_{t<j} z_t B[t][j]) + tanh(B̂_j) z_j;  h = tanh(pre);
+      // z'_i = (z_i + Σ_{j<i} h_j A[j][i]) + tanh(Â_i) h_i;  log-det Σ_i log(1 + tanh(Â_i) tanh(B̂_i) (1 − h_i²)).
+      levels = [z]
+      for k in 0..<steps {
+        let previous = levels[k], b = flows[k].layers[0], a = flows[k].layers[1]
+        let dB = b.bias.map { Portable.tanh($0) }, dA = a.bias.map { Portable.tanh($0) }
+        var h = [Float](repeating: 0, count: rows * l), next = [Float](repeating: 0, count: rows * l)
+        for r in 0..<rows {
+          for j in 0..<l {
+            var pre = out[r * width + 2 * l + k * l + j]
+            for t in 0..<j { pre = pre + previous[r * l + t] * b.weights[t * l + j] }
+            pre = pre + dB[j] * previous[r * l + j]
+            h[r * l + j] = Portable.tanh(pre)
+          }
+          for i in 0..<l {
+            var acc = previous[r * l + i]
+            for j in 0..<i { acc = acc + h[r * l + j] * a.weights[j * l + i] }
+            next[r * l + i] = acc + dA[i] * h[r * l + i]
+            let hi = Double(h[r * l + i])
+            let logQ = Portable.log(1 + Double(dA[i]) * Double(dB[i]) * (1 - hi * hi))
+            kl -= logQ
+            logRatio[r] -= logQ
+          }
+        }
+        scales.append(h)
+        levels.append(next)
+      }
+      z = levels[steps]
+      for i in 0..<(rows * l) {
+        let zk = Double(z[i]), z0 = Double(levels[0][i])
+        kl += 0.5 * (zk * zk - z0 * z0)
+      }
     }
     for r in 0..<rows {
       for j in 0..<l { let zz = Double(z[r * l + j]); logRatio[r] += 0.5 * zz * zz }
@@ -231,6 +297,52 @@ package struct PosteriorPass {
       // The sampled KL's −½ z_0² term.
       for i in 0..<(rows * l) { g[i] = g[i] - klWeight * levels[0][i] }
       for r in 0..<rows { for t in 0..<c { dOut[r * width + 2 * l + t] = dh[r * c + t] } }
+    case .sylvester(let steps):
+      for i in 0..<(rows * l) { g[i] = g[i] + klWeight * levels[steps][i] }
+      flowGradients = [MLP](repeating: MLP(layers: []), count: steps)
+      let beta = Double(klWeight)
+      for k in stride(from: steps - 1, through: 0, by: -1) {
+        let previous = levels[k], h = scales[k], b = flows[k].layers[0], a = flows[k].layers[1]
+        let dB = b.bias.map { Portable.tanh($0) }, dA = a.bias.map { Portable.tanh($0) }
+        var gradB = b.zeros(), gradA = a.zeros()
+        var rawA = [Double](repeating: 0, count: l), rawB = [Double](repeating: 0, count: l)
+        var dh = [Float](repeating: 0, count: l), dPre = [Float](repeating: 0, count: l)
+        for r in 0..<rows {
+          let gr = Array(g[(r * l)..<((r + 1) * l)])
+          for j in 0..<l {
+            var sum = dA[j] * gr[j]
+            for i in (j + 1)..<max(j + 1, l) { sum = sum + gr[i] * a.weights[j * l + i] }
+            dh[j] = sum
+          }
+          for i in 0..<l {
+            let hi = Double(h[r * l + i]), w = 1 - hi * hi
+            let q = 1 + Double(dA[i]) * Double(dB[i]) * w
+            for j in 0..<i { gradA.weights[j * l + i] += h[r * l + j] * gr[i] }
+            // ∂/∂tanh(Â_i): g_i h_i − β tanh(B̂_i) w / q;  ∂/∂tanh(B̂_i): −β tanh(Â_i) w / q (and z_i ∂pre below).
+            rawA[i] += Double(gr[i]) * hi - beta * Double(dB[i]) * w / q
+            rawB[i] += -beta * Double(dA[i]) * w / q
+            dh[i] = dh[i] + Float(beta * Double(dA[i]) * Double(dB[i]) * 2 * hi / q)
+            dPre[i] = dh[i] * Float(w)
+          }
+          for j in 0..<l {
+            for t in 0..<j { gradB.weights[t * l + j] += previous[r * l + t] * dPre[j] }
+            rawB[j] += Double(dPre[j]) * Double(previous[r * l + j])
+            gradB.bias[j] += 0
+            dOut[r * width + 2 * l + k * l + j] = dPre[j]
+          }
+          for t in 0..<l {
+            var sum = gr[t] + dB[t] * dPre[t]
+            for j in (t + 1)..<max(t + 1, l) { sum = sum + dPre[j] * b.weights[t * l + j] }
+            g[r * l + t] = sum
+          }
+        }
+        for i in 0..<l {
+          gradA.bias[i] = Float(rawA[i] * (1 - Double(dA[i]) * Double(dA[i])))
+          gradB.bias[i] = Float(rawB[i] * (1 - Double(dB[i]) * Double(dB[i])))
+        }
+        flowGradients[k] = MLP(layers: [gradB, gradA])
+      }
+      for i in 0..<(rows * l) { g[i] = g[i] - klWeight * levels[0][i] }
     }
     // ∂/∂μ = ∂L/∂z_0 + β μ;  ∂/∂log σ = ∂L/∂z_0 · ε σ + β (σ² − 1), zero where the clamp is active.
     for r in 0..<rows {
@@ -258,8 +370,22 @@ package struct FlowPlan: Sendable {
   let secondWeights: [Float]
   let secondBias: [Float]
 
+  /// Sylvester: per step, B and A (strict lower triangles, [t][j]) and tanh of their diagonals, in Double.
+  let sylvesterB: [Double]
+  let sylvesterA: [Double]
+  let diagonalB: [Double]
+  let diagonalA: [Double]
+
   package init(_ model: VAE) {
     architecture = model.architecture
+    if case .sylvester = model.architecture.posterior {
+      sylvesterB = model.flows.flatMap { $0.layers[0].weights.map(Double.init) }
+      sylvesterA = model.flows.flatMap { $0.layers[1].weights.map(Double.init) }
+      diagonalB = model.flows.flatMap { $0.layers[0].bias.map { SylvesterMap.tanh(Double($0)) } }
+      diagonalA = model.flows.flatMap { $0.layers[1].bias.map { SylvesterMap.tanh(Double($0)) } }
+    } else {
+      sylvesterB = []; sylvesterA = []; diagonalB = []; diagonalA = []
+    }
     guard case .iaf = model.architecture.posterior else {
       mask = nil
       firstBias = []; firstWeights = []; secondWeights = []; secondBias = []
@@ -300,6 +426,10 @@ package struct FlowPlan: Sendable {
 ///   mean_i = (…(μ_i e_1 + m_1) e_2 + m_2 …) e_K + m_K and scale_i = σ_i e_1 ⋯ e_K; fixing z_K,i
 ///   gives z_{k−1,i} = (z_k,i − m_k)/e_k for the MADEs' inputs.
 ///
+/// - sylvester: the conditional is not Gaussian: `maps[r]` (`SylvesterMap`) is row r's, with
+///   `mean` and `scale` its base Gaussian's; B's and A's sums over the fixed dimensions are
+///   kept per step in Double, and fixing z_K,i inverts each step (bisection) for its input.
+///
 /// Means are clamped to ±`Float.greatestFiniteMagnitude`; network outputs are read through
 /// `VAE.finite`, so any weights give finite, positive scales.
 package struct PosteriorConditionals {
@@ -321,6 +451,12 @@ package struct PosteriorConditionals {
   private var pivots: [Double] = []
   private var accumulated: [Double] = []
   private var rank = 0
+
+  // Sylvester: per step, B's sums for the dimensions not fixed [K][L][rows], A's [K][L][rows], and
+  // the current dimension's map per row.
+  private var sylvesterPre: [Double] = []
+  private var sylvesterSum: [Double] = []
+  package private(set) var maps: [SylvesterMap] = []
 
   // IAF: each step's pre-activations [K][H][rows], and its m and e for the current dimension [K][rows].
   private var preActivations: [Float] = []
@@ -349,6 +485,12 @@ package struct PosteriorConditionals {
       break
     case .householder(let steps):
       householderSetUp(steps: steps)
+    case .sylvester(let steps):
+      sylvesterPre = [Double](repeating: 0, count: steps * l * rows)
+      for k in 0..<steps {
+        for j in 0..<l { for r in 0..<rows { sylvesterPre[(k * l + j) * rows + r] = Double(out[r * width + 2 * l + k * l + j]) } }
+      }
+      sylvesterSum = [Double](repeating: 0, count: steps * l * rows)
     case .iaf(let steps, let h, let c):
       preActivations = [Float](repeating: 0, count: steps * h * rows)
       preActivations.withUnsafeMutableBufferPointer { pre in
@@ -453,6 +595,22 @@ package struct PosteriorConditionals {
     switch plan.architecture.posterior {
     case .diagonal:
       break
+    case .sylvester(let steps):
+      let lo = Double(VAE.logScaleRange.lowerBound), hi = Double(VAE.logScaleRange.upperBound)
+      maps = (0..<rows).map { r in
+        var parameters = [Double](repeating: 0, count: 4 * steps)
+        for k in 0..<steps {
+          parameters[4 * k] = sylvesterPre[(k * l + i) * rows + r]
+          parameters[4 * k + 1] = plan.diagonalB[k * l + i]
+          parameters[4 * k + 2] = sylvesterSum[(k * l + i) * rows + r]
+          parameters[4 * k + 3] = plan.diagonalA[k * l + i]
+        }
+        return SylvesterMap(mean: Double(out[r * width + i]),
+                            scale: Portable.exp(Swift.min(Swift.max(Double(out[r * width + l + i]), lo), hi)),
+                            parameters: parameters)
+      }
+      for r in 0..<rows { mean[r] = maps[r].mean; scale[r] = maps[r].scale }
+      return
     case .householder:
       for r in 0..<rows { mean[r] = centre[i * rows + r] }
       for a in 0..<rank { for r in 0..<rows { mean[r] += basis[(i * rank + a) * rows + r] * accumulated[a * rows + r] } }
@@ -513,6 +671,19 @@ package struct PosteriorConditionals {
     switch plan.architecture.posterior {
     case .diagonal:
       break
+    case .sylvester(let steps):
+      for r in 0..<rows {
+        let levels = maps[r].preimages(values[r])
+        for k in 0..<steps {
+          // Step k's input at dimension i is levels[k]: B's sums gain it, A's gain h_i.
+          let x = levels[k]
+          let h = SylvesterMap.tanh(maps[r].parameters[4 * k] + maps[r].parameters[4 * k + 1] * x)
+          for j in (i + 1)..<Swift.max(i + 1, l) {
+            sylvesterPre[(k * l + j) * rows + r] += x * plan.sylvesterB[(k * l + i) * l + j]
+            sylvesterSum[(k * l + j) * rows + r] += h * plan.sylvesterA[(k * l + i) * l + j]
+          }
+        }
+      }
     case .householder:
       for r in 0..<rows {
         let e = (values[r] - mean[r]) / scale[r]
@@ -536,6 +707,90 @@ package struct PosteriorConditionals {
         }
       }
     }
+  }
+}
+
+/// Dimension i of a Sylvester posterior given the dimensions before it: z_K,i = G(x) with
+/// x ~ N(mean, scale²) the base variable and G = g_K ∘ ⋯ ∘ g_1, each step
+///
+///     g_k(x) = (x + e_k) + d_k · tanh(c_k + d̃_k · x)
+///
+/// with c_k = b_i + Σ_{t<i} z_t B[t][i] and e_k = Σ_{j<i} h_j A[j][i] from the dimensions already
+/// fixed, d̃_k = tanh(B̂_i), d_k = tanh(Â_i). |d_k d̃_k| < 1, so g_k′ = 1 + d_k d̃_k (1 − tanh²) > 0:
+/// each step is increasing, and its inverse at y lies within y − e_k ± 1, found by bisection
+/// (`inverse`). q's mass below a bucket edge y is Φ((G⁻¹(y) − mean)/scale).
+package struct SylvesterMap: Sendable {
+  package let mean: Double
+  package let scale: Double
+  /// Per step: c, d̃, e, d.
+  package let parameters: [Double]
+
+  package var steps: Int { parameters.count / 4 }
+
+  /// tanh in Double from `Portable.expm1` (NaN → 0): the coder's.
+  package static func tanh(_ x: Double) -> Double {
+    if x.isNaN { return 0 }
+    let a = Swift.abs(x)
+    if a > 20 { return x > 0 ? 1 : -1 }
+    let e = Portable.expm1(2 * a)
+    let t = e / (e + 2)
+    return x < 0 ? -t : t
+  }
+
+  package func step(_ k: Int, _ x: Double) -> Double {
+    let p = 4 * k
+    return (x + parameters[p + 2]) + parameters[p + 3] * Self.tanh(parameters[p] + parameters[p + 1] * x)
+  }
+
+  /// G(x).
+  package func forward(_ x: Double) -> Double {
+    var y = x
+    for k in 0..<steps { y = step(k, y) }
+    return y
+  }
+
+  /// The bracket [lo, hi] of step k's inverse at y: g_k(lo) ≤ y ≤ g_k(hi) (in this arithmetic),
+  /// with hi the next Double after lo or the bracket that no midpoint splits, after at most 80
+  /// halvings of [y − e − 1, y − e + 1].
+  package func bracket(_ k: Int, _ y: Double) -> (lo: Double, hi: Double) {
+    let base = y - parameters[4 * k + 2]
+    var lo = base - 1, hi = base + 1
+    for _ in 0..<80 {
+      let mid = lo + (hi - lo) * 0.5
+      if mid <= lo || mid >= hi { break }
+      if step(k, mid) < y { lo = mid } else { hi = mid }
+    }
+    return (lo, hi)
+  }
+
+  /// The input of every step on the way to y: [x_0 = G⁻¹(y), x_1, …, x_{K−1}] (x_k the input of
+  /// step k, x_K = y), each the lower end of its bracket.
+  package func preimages(_ y: Double) -> [Double] {
+    var levels = [Double](repeating: 0, count: steps)
+    var x = y
+    for k in stride(from: steps - 1, through: 0, by: -1) {
+      x = bracket(k, x).lo
+      levels[k] = x
+    }
+    return levels
+  }
+
+  /// G⁻¹(y).
+  package func inverse(_ y: Double) -> Double {
+    steps == 0 ? y : preimages(y)[0]
+  }
+
+  /// log N(G⁻¹(y); mean, scale²) − log G′ there, without the log √(2π): the log-density of z_i = y.
+  package func logDensity(_ y: Double) -> Double {
+    let levels = preimages(y)
+    let e = ((steps == 0 ? y : levels[0]) - mean) / scale
+    var result = -0.5 * e * e - Portable.log(scale)
+    for k in 0..<steps {
+      let p = 4 * k
+      let t = Self.tanh(parameters[p] + parameters[p + 1] * levels[k])
+      result -= Portable.log(1 + parameters[p + 3] * parameters[p + 1] * (1 - t * t))
+    }
+    return result
   }
 }
 
@@ -574,7 +829,7 @@ extension VAE {
     }
     var layers = encoder.layers
     layers[layers.count - 1] = DenseLayer(inCount: n, outCount: wide, weights: weights, bias: last.bias + [Float](repeating: 0, count: extra))
-    let flows = (0..<kind.flowSteps).map { _ in MADEMask(upgraded).initialFlow(generator: &generator) }
+    let flows = (0..<kind.flowSteps).map { _ in upgraded.initialFlow(generator: &generator) }
     return VAE(architecture: upgraded, name: name, summary: summary, figures: figures, encoder: MLP(layers: layers),
                decoder: decoder, context: context, rows: rows, flows: flows)
   }

@@ -66,7 +66,7 @@ public struct Trainer {
     context = model.context
     rows = model.rows
     // A MADE's masked weights stay 0: their gradients are masked, and Adam and the decay keep 0 at 0.
-    flows = model.architecture.posterior.flowSteps == 0 ? [] : model.flows.map(MADEMask(model.architecture).masked)
+    flows = model.architecture.posterior.flowSteps == 0 ? [] : model.flows.map(model.architecture.maskedFlow)
     let networks = Self.parts(encoder: model.encoder, decoder: model.decoder, context: model.context, rows: model.rows, flows: flows)
     let zeros = networks.map { $0.map { $0.zeros() } }
     firstMoment = zeros

@@ -91,7 +91,7 @@ public struct VAE: Sendable {
       rows = RowNetworks(state: state, global: global)
     }
     let flows = (0..<architecture.posterior.flowSteps).map { _ in
-      MADEMask(architecture).initialFlow(generator: &generator)
+      architecture.initialFlow(generator: &generator)
     }
     self.init(architecture: architecture, name: name, summary: "", figures: NegativeELBO(reconstruction: 0, kl: 0),
               encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)

@@ -206,7 +206,8 @@ extension VAE {
       switch (kind, sizes.count) {
       case ("householder", 1): posterior = .householder(steps: sizes[0])
       case ("iaf", 3): posterior = .iaf(steps: sizes[0], hidden: sizes[1], context: sizes[2])
-      case ("householder", _), ("iaf", _):
+      case ("sylvester", 1): posterior = .sylvester(steps: sizes[0])
+      case ("householder", _), ("iaf", _), ("sylvester", _):
         throw ModelError.invalidArchitecture("the posterior '\(kind)' has \(sizes.count) sizes")
       default: throw ModelError.unknownPosterior(kind)
       }

@@ -35,8 +35,8 @@ struct Train: ParsableCommand {
   @Option(help: "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).")
   var contextDeeper: String?
   @Option(help: ArgumentHelp(
-    "The posterior q(z|x): diagonal, householder:K, or iaf:K[,H[,C]] (K steps).",
-    discussion: "householder:K: K Householder reflections of the diagonal Gaussian, from the encoder. iaf:K,H,C: K inverse autoregressive steps, each a MADE of H hidden units (default 4 × latents) with C context values from the encoder (default 32). Both are coded exactly by bits-back, one dimension at a time (docs/MODELS.md). With --start-from a model with a diagonal posterior, the flow is added to it, starting as the identity (householder: with K even)."))
+    "The posterior q(z|x): diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K (K steps).",
+    discussion: "householder:K: K Householder reflections of the diagonal Gaussian, from the encoder. iaf:K,H,C: K inverse autoregressive steps, each a MADE of H hidden units (default 4 × latents) with C context values from the encoder (default 32). sylvester:K: K triangular Sylvester steps, A and B learned, b from the encoder. Both are coded exactly by bits-back, one dimension at a time (docs/MODELS.md). With --start-from a model with a diagonal posterior, the flow is added to it, starting as the identity (householder: with K even)."))
   var posterior = "diagonal"
   @Option(help: "Shift each training image by up to N pixels in each direction, anew each epoch (0: none).") var shift = 0
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
@@ -107,6 +107,9 @@ struct Train: ParsableCommand {
       case ("householder", 1):
         try check("--posterior householder: steps", sizes[0], in: 1...16)
         return .householder(steps: sizes[0])
+      case ("sylvester", 1):
+        try check("--posterior sylvester: steps", sizes[0], in: 1...16)
+        return .sylvester(steps: sizes[0])
       case ("iaf", 1...3):
         try check("--posterior iaf: steps", sizes[0], in: 1...16)
         let hidden = sizes.count > 1 ? sizes[1] : 4 * latents, contextValues = sizes.count > 2 ? sizes[2] : 32
@@ -114,7 +117,7 @@ struct Train: ParsableCommand {
         try check("--posterior iaf: context values", contextValues, in: 0...1024)
         return .iaf(steps: sizes[0], hidden: hidden, context: contextValues)
       default:
-        throw TrainError("--posterior is diagonal, householder:K or iaf:K[,H[,C]], not '\(posterior)'")
+        throw TrainError("--posterior is diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K, not '\(posterior)'")
       }
     }
   }

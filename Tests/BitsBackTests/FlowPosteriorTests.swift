@@ -10,6 +10,7 @@ import TestSupport
 @Suite struct FlowPosteriorTests {
   static let posteriors: [Posterior] = [
     .householder(steps: 1), .householder(steps: 2), .iaf(steps: 2, hidden: 12, context: 4), .iaf(steps: 1, hidden: 5, context: 0),
+    .sylvester(steps: 1), .sylvester(steps: 2),
   ]
 
   /// A fixture model with `posterior`, its flow made far from the identity: the IAF's MADEs get
@@ -22,12 +23,21 @@ import TestSupport
                               posterior: posterior).vae
     guard posterior.flowSteps > 0 else { return base }
     var generator = TestSupport.SeededGenerator(seed: seed + 1000)
-    let mask = MADEMask(base.architecture)
     let flows = base.flows.map { flow in
       let last = flow.layers[1]
       let weights = (0..<last.weights.count).map { _ in Float.random(in: -0.4...0.4, using: &generator) }
-      let bias = (0..<last.outCount).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
-      return mask.masked(MLP(layers: [flow.layers[0], DenseLayer(inCount: last.inCount, outCount: last.outCount, weights: weights, bias: bias)]))
+      var first = flow.layers[0]
+      let bias: [Float]
+      if case .sylvester = posterior {
+        // Diagonals tanh(±2): steps far from the identity, and still monotone.
+        bias = (0..<last.outCount).map { _ in Float.random(in: -2...2, using: &generator) }
+        first.bias = (0..<first.outCount).map { _ in Float.random(in: -2...2, using: &generator) }
+        first.weights = first.weights.map { $0 * 5 }
+      } else {
+        bias = (0..<last.outCount).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
+      }
+      return base.architecture.maskedFlow(
+        MLP(layers: [first, DenseLayer(inCount: last.inCount, outCount: last.outCount, weights: weights, bias: bias)]))
     }
     return VAE(architecture: base.architecture, name: base.name, summary: "", figures: base.figures, encoder: base.encoder,
                decoder: base.decoder, context: base.context, rows: base.rows, flows: flows)
@@ -89,8 +99,12 @@ import TestSupport
       conditionals.conditional(i)
       let values = (0..<rows).map { Double(pass.z[$0 * l + i]) }
       for r in 0..<rows {
-        let e = (values[r] - conditionals.mean[r]) / conditionals.scale[r]
-        logDensity[r] += -0.5 * e * e - Portable.log(conditionals.scale[r])
+        if conditionals.maps.isEmpty {
+          let e = (values[r] - conditionals.mean[r]) / conditionals.scale[r]
+          logDensity[r] += -0.5 * e * e - Portable.log(conditionals.scale[r])
+        } else {
+          logDensity[r] += conditionals.maps[r].logDensity(values[r])
+        }
       }
       conditionals.fix(i, values: values)
     }
@@ -104,8 +118,9 @@ import TestSupport
 
   /// Each triangular flow's z_i does not move when ε_j, j > i, changes: dimension i's
   /// conditional never depends on a dimension popped after it.
-  @Test func iafIsTriangular() {
-    let model = Self.model(.bernoulli, posterior: .iaf(steps: 2, hidden: 12, context: 4), latents: 6, seed: 7)
+  @Test(arguments: [Posterior.iaf(steps: 2, hidden: 12, context: 4), .sylvester(steps: 2)])
+  func triangularFlowsAreTriangular(posterior: Posterior) {
+    let model = Self.model(.bernoulli, posterior: posterior, latents: 6, seed: 7)
     let a = model.architecture, l = a.latentCount
     let out = Fixtures.images(1, binary: true).withUnsafeBufferPointer { model.posteriorOutputs(pixels: $0, count: 1) }
     var generator = TestSupport.SeededGenerator(seed: 9)
@@ -118,6 +133,41 @@ import TestSupport
       #expect(z[...i].map(\.bitPattern) == reference[...i].map(\.bitPattern), "z_0…z_\(i) moved with ε_\(i + 1)…")
       if i + 1 < l { #expect(z[i + 1] != reference[i + 1]) }
     }
+  }
+
+  /// A Sylvester step's inverse is exact at the bucket edges: the bracket that the bisection
+  /// finds maps to either side of the edge and is one Double wide; and every step, and G, is
+  /// increasing.
+  @Test func sylvesterInverseBracketsTheEdgesAndIsMonotone() {
+    let model = Self.model(.logisticMixture(components: 3), posterior: .sylvester(steps: 3), latents: 5, seed: 13)
+    let rows = 8, l = model.architecture.latentCount
+    let out = Fixtures.images(rows, binary: false).withUnsafeBufferPointer { model.posteriorOutputs(pixels: $0, count: rows) }
+    var conditionals = PosteriorConditionals(model: model, out: out, rows: rows)
+    let buckets = MaxEntropyBuckets(bits: 10)
+    var checked = 0
+    for i in 0..<l {
+      conditionals.conditional(i)
+      for map in conditionals.maps {
+        for edge in buckets.edges where edge.isFinite {
+          var y = edge
+          for k in stride(from: map.steps - 1, through: 0, by: -1) {
+            let (lo, hi) = map.bracket(k, y)
+            #expect(map.step(k, lo) <= y && map.step(k, hi) >= y, "step \(k) at \(y): [\(lo), \(hi)]")
+            #expect(hi == lo.nextUp || lo + (hi - lo) * 0.5 <= lo, "step \(k) at \(y): [\(lo), \(hi)] is wider than one Double")
+            y = lo
+            checked += 1
+          }
+        }
+        var previous = -Double.infinity
+        for x in stride(from: -8.0, through: 8.0, by: 0.01) {
+          let y = map.forward(x)
+          #expect(y >= previous, "G is not increasing at \(x)")
+          previous = y
+        }
+      }
+      conditionals.fix(i, values: conditionals.maps.map { $0.forward($0.mean + 0.5 * $0.scale) })
+    }
+    #expect(checked > 1000)
   }
 
   /// The Householder flow is orthogonal: it keeps the length of every μ + σε, and q's

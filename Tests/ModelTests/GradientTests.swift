@@ -228,6 +228,8 @@ struct ObjectiveGradientTests {
   /// −ELBO of the rows in Double, from the reference MLP and heads: the function whose gradient
   /// `Objective.evaluate` computes. networks: encoder, decoder, the context network if any, then
   /// the IAF's MADEs.
+  static func tanhD(_ x: Double) -> Double { 1 - 2 / (Portable.exp(2 * x) + 1) }
+
   static func referenceLoss(
     _ architecture: Architecture, networks: [ReferenceMLP], input: [Double], targets: [UInt8], epsilon: [Float], rows: Int
   ) -> Double {
@@ -278,6 +280,28 @@ struct ObjectiveGradientTests {
         }
       }
       for i in z.indices { total += 0.5 * (z[i] * z[i] - z0[i] * z0[i]) }
+    case .sylvester(let steps):
+      // z ← z + A h(B z + b) with A, B lower triangular, diagonals tanh(bias); KL += ½(z_K² − z_0²) − log-det.
+      let z0 = z
+      for k in 0..<steps {
+        let b = networks[flowStart + k].layers[0], a = networks[flowStart + k].layers[1]
+        for r in 0..<rows {
+          var h = [Double](repeating: 0, count: l)
+          for j in 0..<l {
+            var pre = out[r * width + 2 * l + k * l + j]
+            for t in 0..<j { pre += z[r * l + t] * b.weights[t * l + j] }
+            pre += tanhD(b.bias[j]) * z[r * l + j]
+            h[j] = tanhD(pre)
+          }
+          for i in 0..<l {
+            var next = z[r * l + i] + tanhD(a.bias[i]) * h[i]
+            for j in 0..<i { next += h[j] * a.weights[j * l + i] }
+            total -= Portable.log(1 + tanhD(a.bias[i]) * tanhD(b.bias[i]) * (1 - h[i] * h[i]))
+            z[r * l + i] = next
+          }
+        }
+      }
+      for i in z.indices { total += 0.5 * (z[i] * z[i] - z0[i] * z0[i]) }
     }
     var params = networks[1].forward(z, rows: rows).output
     if architecture.context != nil {
@@ -296,6 +320,7 @@ struct ObjectiveGradientTests {
   /// reflections, IAF with and without context.
   static let flowArchitectures: [Architecture] = [
     Posterior.householder(steps: 1), .householder(steps: 2), .iaf(steps: 2, hidden: 5, context: 2), .iaf(steps: 1, hidden: 4, context: 0),
+    .sylvester(steps: 1), .sylvester(steps: 2),
   ].flatMap { posterior in
     [architectures[0], architectures[7]].map { base in
       var a = base
@@ -310,12 +335,18 @@ struct ObjectiveGradientTests {
     let model = VAE(randomWith: architecture, seed: seed)
     guard architecture.posterior.flowSteps > 0 else { return model }
     var generator = SeededGenerator(seed: seed + 1)
-    let mask = MADEMask(architecture)
     let flows = model.flows.map { flow in
       let last = flow.layers[1]
       let random = MLP(sizes: [last.inCount, last.outCount], generator: &generator).layers[0]
-      return mask.masked(MLP(layers: [flow.layers[0], DenseLayer(inCount: last.inCount, outCount: last.outCount,
-                                                                  weights: random.weights, bias: random.weights.prefix(last.outCount).map { $0 })]))
+      var first = flow.layers[0], scale: Float = 1
+      if case .sylvester = architecture.posterior {
+        // Diagonals away from 0, so that every term of the log-determinant is exercised.
+        first.bias = (0..<first.outCount).map { Float($0 % 3 - 1) * 0.7 }
+        first.weights = first.weights.map { $0 * 2 }
+        scale = 3
+      }
+      return architecture.maskedFlow(MLP(layers: [first, DenseLayer(inCount: last.inCount, outCount: last.outCount,
+                                                                    weights: random.weights, bias: random.weights.prefix(last.outCount).map { $0 * scale })]))
     }
     return VAE(architecture: architecture, name: "test", summary: "", figures: model.figures, encoder: model.encoder,
                decoder: model.decoder, context: model.context, rows: model.rows, flows: flows)

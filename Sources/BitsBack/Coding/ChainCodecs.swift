@@ -103,6 +103,7 @@ struct FlowPosterior: LaneBatchedCodec {
     let rows = lanes.count, l = latentCount
     var conditionals = PosteriorConditionals(plan: plan, out: outputs, rows: rows)
     var means = [Double](repeating: 0, count: rows * l), scales = means
+    var maps: [SylvesterMap] = []
     var centres = [Double](repeating: 0, count: rows)
     for j in 0..<l {
       conditionals.conditional(j)
@@ -111,12 +112,18 @@ struct FlowPosterior: LaneBatchedCodec {
         scales[j * rows + r] = conditionals.scale[r]
         centres[r] = buckets.centres[latents[r * l + j]]
       }
+      maps += conditionals.maps
       conditionals.fix(j, values: centres)
     }
     for j in stride(from: l - 1, through: 0, by: -1) {
       for (r, lane) in lanes.enumerated().reversed() {
-        BucketedGaussian(mean: means[j * rows + r], scale: scales[j * rows + r], buckets: buckets, precisionBits: precisionBits)
-          .push(latents[r * l + j], onto: &message, lane: lane)
+        if maps.isEmpty {
+          BucketedGaussian(mean: means[j * rows + r], scale: scales[j * rows + r], buckets: buckets, precisionBits: precisionBits)
+            .push(latents[r * l + j], onto: &message, lane: lane)
+        } else {
+          BucketedSylvester(map: maps[j * rows + r], buckets: buckets, precisionBits: precisionBits)
+            .push(latents[r * l + j], onto: &message, lane: lane)
+        }
       }
     }
   }
@@ -129,14 +136,59 @@ struct FlowPosterior: LaneBatchedCodec {
     for j in 0..<l {
       conditionals.conditional(j)
       for (r, lane) in lanes.enumerated() {
-        let bucket = BucketedGaussian(mean: conditionals.mean[r], scale: conditionals.scale[r], buckets: buckets,
-                                      precisionBits: precisionBits).pop(from: &message, lane: lane)
+        let bucket = conditionals.maps.isEmpty
+          ? BucketedGaussian(mean: conditionals.mean[r], scale: conditionals.scale[r], buckets: buckets,
+                             precisionBits: precisionBits).pop(from: &message, lane: lane)
+          : BucketedSylvester(map: conditionals.maps[r], buckets: buckets, precisionBits: precisionBits)
+            .pop(from: &message, lane: lane)
         latents[r * l + j] = bucket
         centres[r] = buckets.centres[bucket]
       }
       conditionals.fix(j, values: centres)
     }
     return latents
+  }
+}
+
+/// A Sylvester conditional (`SylvesterMap`) over the prior's buckets: bucket i's mass is
+/// Φ((G⁻¹(e_{i+1}) − μ)/σ) − Φ((G⁻¹(e_i) − μ)/σ), quantized as `BucketedGaussian` quantizes,
+/// with its rotation at the bucket that holds G(μ), the map of the base variable's median.
+struct BucketedSylvester: IntervalCodec {
+  let precisionBits: Int
+  let buckets: MaxEntropyBuckets
+  let map: SylvesterMap
+  let rotation: UInt32
+
+  init(map: SylvesterMap, buckets: MaxEntropyBuckets, precisionBits: Int) {
+    self.map = map
+    self.buckets = buckets
+    self.precisionBits = precisionBits
+    rotation = Self.cumulative(buckets.bucket(containing: map.forward(map.mean)), map: map, buckets: buckets,
+                               precisionBits: precisionBits)
+  }
+
+  static func cumulative(_ i: Int, map: SylvesterMap, buckets: MaxEntropyBuckets, precisionBits: Int) -> UInt32 {
+    if i == 0 { return 0 }
+    if i == buckets.count { return UInt32(1) << precisionBits }
+    let below = Portable.normalCDF((map.inverse(buckets.edges[i]) - map.mean) / map.scale)
+    return quantizedCumulative(below, index: i, symbolCount: buckets.count, precisionBits: precisionBits)
+  }
+
+  func unrotatedCumulative(_ i: Int) -> UInt32 {
+    Self.cumulative(i, map: map, buckets: buckets, precisionBits: precisionBits)
+  }
+
+  func interval(of symbol: Int) -> (start: UInt32, frequency: UInt32) {
+    let lower = unrotatedCumulative(symbol), upper = unrotatedCumulative(symbol + 1)
+    let mask = (UInt32(1) << precisionBits) &- 1
+    return ((lower &- rotation) & mask, upper &- lower)
+  }
+
+  func symbol(at slot: UInt32) -> (symbol: Int, start: UInt32, frequency: UInt32) {
+    let mask = (UInt32(1) << precisionBits) &- 1
+    let unrotated = (slot &+ rotation) & mask
+    let found = searchQuantizedCDF(slot: unrotated, symbolCount: buckets.count) { unrotatedCumulative($0) }
+    return (found.symbol, (found.lower &- rotation) & mask, found.upper &- found.lower)
   }
 }
 
