@@ -11,7 +11,8 @@ import Testing
 
 @Suite struct DamagedWeightsTests {
   /// The built-in models and the golden files' models, by name.
-  static let models: [String] = ModelRegistry.builtinNames + ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm"]
+  static let models: [String] = ModelRegistry.builtinNames + ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm",
+                                                                    "model-householder.bbm", "model-iaf.bbm", "model-sylvester.bbm"]
 
   static func load(_ name: String) throws -> VAE {
     try (ModelRegistry.builtin(named: name) ?? GoldenFiles.model(name)).vae
@@ -22,6 +23,7 @@ import Testing
     let networks: [(String, MLP?)] = [("encoder", model.encoder), ("decoder", model.decoder), ("context", model.context),
                                       ("state", model.rows.map { MLP(layers: [$0.state]) }),
                                       ("global", model.rows.map { MLP(layers: [$0.global]) })]
+      + model.flows.enumerated().map { ("flow\($0.offset)", $0.element) }
     return networks.flatMap { network, mlp in
       (mlp?.layers ?? []).enumerated().flatMap { i, layer in
         [("\(network).\(i).weight", layer.weights), ("\(network).\(i).bias", layer.bias)]
@@ -32,12 +34,15 @@ import Testing
   /// `model` with tensor `t` replaced by `values`, as a weights file with a valid checksum.
   static func file(_ model: VAE, tensor t: Int, values: [Float]) -> [UInt8] {
     var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? []) + (model.rows?.layers ?? [])
+      + model.flows.flatMap(\.layers)
     if t % 2 == 0 { layers[t / 2].weights = values } else { layers[t / 2].bias = values }
     let e = model.encoder.layers.count, d = model.decoder.layers.count, c = model.context?.layers.count ?? 0
+    let f = e + d + c + (model.rows == nil ? 0 : 2)
     return VAE(architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
                encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
                context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)..<(e + d + c)])),
-               rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1])).serialized()
+               rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]),
+               flows: model.flows.indices.map { MLP(layers: Array(layers[(f + 2 * $0)..<(f + 2 * $0 + 2)])) }).serialized()
   }
 
   /// Three images of the model's shape (binary for a Bernoulli head), coded on two lanes and

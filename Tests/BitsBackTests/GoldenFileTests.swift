@@ -22,6 +22,10 @@ import Testing
     Golden(original: "images-binary.idx", model: "model-binary.bbm", method: .bitsBack),
     // A context head with a row summary (weights file version 2).
     Golden(original: "images-8bit-rows.idx", model: "model-rows.bbm", method: .bitsBack),
+    // Flow posteriors (weights file version 3): Householder, IAF, Sylvester with a context head.
+    Golden(original: "images-8bit-householder.idx", model: "model-householder.bbm", method: .bitsBack),
+    Golden(original: "images-binary-iaf.idx", model: "model-iaf.bbm", method: .bitsBack),
+    Golden(original: "images-8bit-sylvester.idx", model: "model-sylvester.bbm", method: .bitsBack),
     Golden(original: "text.txt", model: nil, method: .zstd),
     Golden(original: "random.bin", model: nil, method: .stored),
     // The built-in models, chosen from the data: guards their arithmetic (the mixture of

@@ -12,6 +12,9 @@ struct ImportanceWeightingTests {
     ("model-8bit.bbm", "images-8bit.idx"),
     ("model-binary.bbm", "images-binary.idx"),
     ("model-rows.bbm", "images-8bit-rows.idx"),
+    ("model-householder.bbm", "images-8bit-householder.idx"),
+    ("model-iaf.bbm", "images-binary-iaf.idx"),
+    ("model-sylvester.bbm", "images-8bit-sylvester.idx"),
   ]
 
   static func load(_ model: String, _ images: String) throws -> (VAE, [UInt8], Int) {

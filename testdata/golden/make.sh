@@ -58,6 +58,18 @@ PY
 for f in fashion-mnist-20.idx fashion-mnist-20-binary.idx; do
   "$bbans" compress "$f" -o "$f.bba" -f --chunk 64 --lanes 4 --threads 1
 done
+# Flow posteriors (issue 17; weights file version 3), each on a copy of its images: Householder
+# on the 8-bit images, IAF on the binary ones, Sylvester with a context head on the 8-bit ones.
+cp images-8bit.idx images-8bit-householder.idx; cp images-binary.idx images-binary-iaf.idx; cp images-8bit.idx images-8bit-sylvester.idx
+FLOW="--hidden 16 --latents 4 --bucket-bits 8 --epochs 300 --batch-size 32 --learning-rate 1e-2 --seed 1 --threads 1"
+"$bbans" train images-8bit-householder.idx -o model-householder.bbm -f --name golden-householder --likelihood beta-binomial \
+  --posterior householder:2 $FLOW
+"$bbans" train images-binary-iaf.idx -o model-iaf.bbm -f --name golden-iaf --likelihood bernoulli --posterior iaf:2,8,2 $FLOW
+"$bbans" train images-8bit-sylvester.idx -o model-sylvester.bbm -f --name golden-sylvester --likelihood logistic-mixture \
+  --components 2 --context --context-features 2 --context-hidden 8 --posterior sylvester:2 $FLOW
+for p in 8bit-householder:householder binary-iaf:iaf 8bit-sylvester:sylvester; do
+  "$bbans" compress "images-${p%%:*}.idx" -o "images-${p%%:*}.idx.bba" -f --model "model-${p##*:}.bbm" --chunk 64 --lanes 4 --threads 1
+done
 # One opaque chunk each: written in the compact form (version 2.0) since it exists; their
 # full-form (1.0) containers of commit a758e91 are kept in legacy/.
 "$bbans" compress text.txt -o text.txt.bba -f --threads 1
