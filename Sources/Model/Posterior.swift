@@ -367,6 +367,9 @@ package struct FlowPlan: Sendable {
   /// Per step: b [H], W [(L + C)][H], W'ᵀ [2L][H], b' [2L], each concatenated over the steps.
   let firstBias: [Float]
   let firstWeights: [Float]
+  /// Per step, the MADE's first layer from the context h alone ([C][H], bias b): its product
+  /// with h, by the dense kernel, starts the pre-activations.
+  let contextLayers: [DenseLayer]
   let secondWeights: [Float]
   let secondBias: [Float]
 
@@ -386,14 +389,18 @@ package struct FlowPlan: Sendable {
     } else {
       sylvesterB = []; sylvesterA = []; diagonalB = []; diagonalA = []
     }
-    guard case .iaf = model.architecture.posterior else {
+    guard case .iaf(_, let h, let c) = model.architecture.posterior else {
       mask = nil
-      firstBias = []; firstWeights = []; secondWeights = []; secondBias = []
+      firstBias = []; firstWeights = []; secondWeights = []; secondBias = []; contextLayers = []
       return
+    }
+    let l = model.architecture.latentCount
+    contextLayers = model.flows.map { flow in
+      DenseLayer(inCount: c, outCount: h, weights: Array(flow.layers[0].weights[(l * h)...]), bias: flow.layers[0].bias)
     }
     let mask = MADEMask(model.architecture)
     self.mask = mask
-    let h = mask.hidden, outs = 2 * mask.latentCount
+    let outs = 2 * mask.latentCount
     firstBias = model.flows.flatMap { $0.layers[0].bias }
     firstWeights = model.flows.flatMap { $0.layers[0].weights }
     secondBias = model.flows.flatMap { $0.layers[1].bias }
@@ -492,24 +499,14 @@ package struct PosteriorConditionals {
       }
       sylvesterSum = [Double](repeating: 0, count: steps * l * rows)
     case .iaf(let steps, let h, let c):
+      // b + h·W_h by the dense kernel (rows × H), laid out [H][rows].
       preActivations = [Float](repeating: 0, count: steps * h * rows)
-      preActivations.withUnsafeMutableBufferPointer { pre in
-        plan.firstBias.withUnsafeBufferPointer { b in
-          plan.firstWeights.withUnsafeBufferPointer { w in
-            out.withUnsafeBufferPointer { o in
-              for k in 0..<steps {
-                let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + k * (l + c) * h
-                for u in 0..<h { for r in 0..<rows { p[u * rows + r] = b[k * h + u] } }
-                for t in 0..<c {
-                  for u in 0..<h {
-                    let weight = weights[(l + t) * h + u]
-                    for r in 0..<rows { p[u * rows + r] = p[u * rows + r] + o[r * width + 2 * l + t] * weight }
-                  }
-                }
-              }
-            }
-          }
-        }
+      var context = [Float](repeating: 0, count: rows * c)
+      for r in 0..<rows { for t in 0..<c { context[r * c + t] = out[r * width + 2 * l + t] } }
+      for k in 0..<steps {
+        let start = c == 0 ? (0..<rows).flatMap { _ in plan.contextLayers[k].bias }
+          : plan.contextLayers[k].apply(context, rows: rows, relu: false)
+        for u in 0..<h { for r in 0..<rows { preActivations[(k * h + u) * rows + r] = start[r * h + u] } }
       }
       shifts = [Double](repeating: 0, count: steps * rows)
       factors = shifts
@@ -691,17 +688,21 @@ package struct PosteriorConditionals {
       }
     case .iaf(let steps, let h, let c):
       let start = plan.mask!.firstUnit[i]
-      var level = values
       let plan = plan
       preActivations.withUnsafeMutableBufferPointer { pre in
         plan.firstWeights.withUnsafeBufferPointer { w in
-          for k in stride(from: steps - 1, through: 0, by: -1) {
-            for r in 0..<rows { level[r] = (level[r] - shifts[k * rows + r]) / factors[k * rows + r] }
-            let input = level.map { VAE.finite(Float($0)) }
-            let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
-            for u in start..<h {
-              let weight = weights[u], x = p + u * rows
-              for r in 0..<rows { x[r] = x[r] + input[r] * weight }
+          sums.withUnsafeMutableBufferPointer { input in
+            for r in 0..<rows { mean[r] = values[r] }  // the level being inverted, in place
+            for k in stride(from: steps - 1, through: 0, by: -1) {
+              for r in 0..<rows {
+                mean[r] = (mean[r] - shifts[k * rows + r]) / factors[k * rows + r]
+                input[r] = VAE.finite(Float(mean[r]))
+              }
+              let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
+              for u in start..<h {
+                let weight = weights[u], x = p + u * rows
+                for r in 0..<rows { x[r] = x[r] + input[r] * weight }
+              }
             }
           }
         }
@@ -749,16 +750,47 @@ package struct SylvesterMap: Sendable {
     return y
   }
 
-  /// The bracket [lo, hi] of step k's inverse at y: g_k(lo) ≤ y ≤ g_k(hi) (in this arithmetic),
-  /// with hi the next Double after lo or the bracket that no midpoint splits, after at most 80
-  /// halvings of [y − e − 1, y − e + 1].
+  /// The bracket [lo, hi] of step k's inverse at y: g_k(lo) < y ≤ g_k(hi) (in this arithmetic),
+  /// with no Double strictly inside (hi the next Double after lo, where g_k's rounding does
+  /// not stop it), or the best of at most 200 probes. Newton's steps from y − e (at most 8, kept
+  /// inside [y − e − 1, y − e + 1], where the root lies) find a point near the root; steps of
+  /// 1, 2, 4, … Doubles from it find both sides; bisection closes the bracket.
   package func bracket(_ k: Int, _ y: Double) -> (lo: Double, hi: Double) {
-    let base = y - parameters[4 * k + 2]
+    let p = 4 * k, c = parameters[p], slope = parameters[p + 1], e = parameters[p + 2], d = parameters[p + 3]
+    let base = y - e
     var lo = base - 1, hi = base + 1
-    for _ in 0..<80 {
+    @inline(__always) func g(_ x: Double) -> (value: Double, t: Double) {
+      let t = Self.tanh(c + slope * x)
+      return ((x + e) + d * t, t)
+    }
+    var probes = 0
+    var x = base
+    for _ in 0..<8 {
+      let (value, t) = g(x)
+      probes += 1
+      if value < y { lo = Swift.max(lo, x) } else { hi = Swift.min(hi, x) }
+      let next = x - (value - y) / (1 + d * slope * (1 - t * t))
+      if next == x || !(next > lo && next < hi) { break }
+      x = next
+    }
+    // Widen from x until both sides are found (each probe also tightens the bracket).
+    var step = Swift.max(x.ulp, Double.leastNonzeroMagnitude)
+    let below = g(x).value < y
+    probes += 1
+    var edge = x
+    while probes < 100 {
+      let other = below ? edge + step : edge - step
+      guard other > lo && other < hi else { break }
+      probes += 1
+      if g(other).value < y { lo = other; if !below { break } } else { hi = other; if below { break } }
+      edge = other
+      step *= 2
+    }
+    while probes < 200 {
       let mid = lo + (hi - lo) * 0.5
       if mid <= lo || mid >= hi { break }
-      if step(k, mid) < y { lo = mid } else { hi = mid }
+      probes += 1
+      if g(mid).value < y { lo = mid } else { hi = mid }
     }
     return (lo, hi)
   }

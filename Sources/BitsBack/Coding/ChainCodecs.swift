@@ -184,10 +184,32 @@ struct BucketedSylvester: IntervalCodec {
     return ((lower &- rotation) & mask, upper &- lower)
   }
 
+  /// The search starts at a guess, the bucket of G(μ + σ Φ⁻¹(slot/M)), and widens from it by
+  /// doubling steps until the slot is bracketed, then bisects: usually two or three CDF
+  /// evaluations instead of the dozen of a search over every bucket. The bucket found is the
+  /// one whose interval holds the slot whatever the guess.
   func symbol(at slot: UInt32) -> (symbol: Int, start: UInt32, frequency: UInt32) {
     let mask = (UInt32(1) << precisionBits) &- 1
     let unrotated = (slot &+ rotation) & mask
-    let found = searchQuantizedCDF(slot: unrotated, symbolCount: buckets.count) { unrotatedCumulative($0) }
+    let count = buckets.count
+    let u = (Double(unrotated) + 0.5) / Double(UInt32(1) << precisionBits)
+    let guess = buckets.bucket(containing: map.forward(map.mean + map.scale * Portable.normalQuantile(u)))
+    // low ≤ symbol < high with C(low) ≤ slot < C(high).
+    var low = guess, lowValue = unrotatedCumulative(guess)
+    var high = guess + 1, highValue = unrotatedCumulative(guess + 1)
+    var width = 1
+    while lowValue > unrotated {
+      high = low; highValue = lowValue
+      low = Swift.max(0, low - width); lowValue = unrotatedCumulative(low)
+      width *= 2
+    }
+    width = 1
+    while highValue <= unrotated {
+      low = high; lowValue = highValue
+      high = Swift.min(count, high + width); highValue = unrotatedCumulative(high)
+      width *= 2
+    }
+    let found = searchQuantizedCDF(slot: unrotated, between: low, lowValue, and: high, highValue) { unrotatedCumulative($0) }
     return (found.symbol, (found.lower &- rotation) & mask, found.upper &- found.lower)
   }
 }
