@@ -177,6 +177,38 @@ import TestSupport
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("c.bbm").path))
   }
 
+  /// --posterior from scratch and onto a diagonal model with --start-from: each flow trains,
+  /// is listed by `bbans models`-style architecture, and codes a file that comes back; a flow
+  /// model cannot take another flow.
+  @Test func trainWithAFlowPosterior() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (_, idx, bytes) = try fixtures(in: folder)
+    let base = ["--hidden", "16", "--latents", "3", "--components", "2", "--epochs", "1", "--threads", "1"]
+    let diagonal = try run(["train", idx.path, "-o", "d.bbm"] + base, in: folder)
+    #expect(diagonal.status == 0, "\(diagonal.stderr)")
+    for (posterior, expected) in [("householder:2", Posterior.householder(steps: 2)), ("iaf:2,6,2", .iaf(steps: 2, hidden: 6, context: 2)),
+                                  ("sylvester:2", .sylvester(steps: 2))] {
+      for start in [false, true] {
+        let name = "\(expected.name)-\(start).bbm"
+        let trained = try run(["train", idx.path, "-o", name, "--posterior", posterior] + base + (start ? ["--start-from", "d.bbm"] : []),
+                              in: folder)
+        #expect(trained.status == 0, "\(posterior): \(trained.stderr)")
+        let model = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent(name))))
+        #expect(model.architecture.posterior == expected)
+        for command in [["compress", idx.path, "--model", name, "-o", "f.bba", "-f"], ["decompress", "f.bba", "--model", name, "-o", "f.idx", "-f"]] {
+          let result = try run(command, in: folder)
+          #expect(result.status == 0, "\(posterior): \(result.stderr)")
+        }
+        #expect(try Data(contentsOf: folder.appendingPathComponent("f.idx")) == bytes, "\(posterior)")
+      }
+    }
+    let refused = try run(["train", idx.path, "-o", "x.bbm", "--posterior", "iaf:1", "--start-from", "householder-true.bbm"] + base,
+                          in: folder)
+    #expect(refused.status != 0 && refused.stderr.contains("needs a model with a diagonal posterior"), "\(refused.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.bbm").path))
+  }
+
   @Test func trainWithAWeightAverage() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
