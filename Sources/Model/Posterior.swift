@@ -566,18 +566,48 @@ package struct PosteriorConditionals {
     factor = [Double](repeating: 0, count: l * rank * rows)
     pivots = [Double](repeating: 0, count: l * rows)
     var mu = [Double](repeating: 0, count: rank * rows)
-    for j in 0..<l {
-      for a in 0..<rank {
-        for r in 0..<rows { mu[a * rows + r] = 0 }
-        for b in 0..<rank { for r in 0..<rows { mu[a * rows + r] += m[(a * rank + b) * rows + r] * u[(j * rank + b) * rows + r] } }
-      }
-      for r in 0..<rows { t[r] = variance[j * rows + r] }
-      for a in 0..<rank { for r in 0..<rows { t[r] += u[(j * rank + a) * rows + r] * mu[a * rows + r] } }
-      for r in 0..<rows { pivots[j * rows + r] = Swift.max(t[r], floor).squareRoot() }
-      for a in 0..<rank { for r in 0..<rows { factor[(j * rank + a) * rows + r] = mu[a * rows + r] / pivots[j * rows + r] } }
-      for a in 0..<rank {
-        for b in 0..<rank {
-          for r in 0..<rows { m[(a * rank + b) * rows + r] -= factor[(j * rank + a) * rows + r] * factor[(j * rank + b) * rows + r] }
+    let count = rows
+    u.withUnsafeBufferPointer { u in
+      m.withUnsafeMutableBufferPointer { m in
+        mu.withUnsafeMutableBufferPointer { mu in
+          factor.withUnsafeMutableBufferPointer { factor in
+            pivots.withUnsafeMutableBufferPointer { pivots in
+              variance.withUnsafeBufferPointer { variance in
+                t.withUnsafeMutableBufferPointer { t in
+                  let u = u.baseAddress!, m = m.baseAddress!, mu = mu.baseAddress!, f = factor.baseAddress!
+                  let pivot = pivots.baseAddress!, v = variance.baseAddress!, t = t.baseAddress!
+                  for j in 0..<l {
+                    let uj = u + j * rank * count, fj = f + j * rank * count, pj = pivot + j * count
+                    for a in 0..<rank {
+                      let out = mu + a * count
+                      for r in 0..<count { out[r] = 0 }
+                      for b in 0..<rank {
+                        let mab = m + (a * rank + b) * count, ub = uj + b * count
+                        for r in 0..<count { out[r] += mab[r] * ub[r] }
+                      }
+                    }
+                    for r in 0..<count { t[r] = v[j * count + r] }
+                    for a in 0..<rank {
+                      let ua = uj + a * count, ma = mu + a * count
+                      for r in 0..<count { t[r] += ua[r] * ma[r] }
+                    }
+                    for r in 0..<count { pj[r] = Swift.max(t[r], floor).squareRoot() }
+                    for a in 0..<rank {
+                      let fa = fj + a * count, ma = mu + a * count
+                      for r in 0..<count { fa[r] = ma[r] / pj[r] }
+                    }
+                    for a in 0..<rank {
+                      let fa = fj + a * count
+                      for b in 0..<rank {
+                        let mab = m + (a * rank + b) * count, fb = fj + b * count
+                        for r in 0..<count { mab[r] -= fa[r] * fb[r] }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
         }
       }
     }
@@ -640,13 +670,22 @@ package struct PosteriorConditionals {
                           s[r] = s[r] + activation * b
                         }
                       }
-                      for r in 0..<rows {
-                        let e = Portable.exp(Double(Swift.min(Swift.max(VAE.finite(s[r]), lo), hi)))
-                        let shift = Double(VAE.finite(m[r]))
-                        shifts[k * rows + r] = shift
-                        factors[k * rows + r] = e
-                        mean[r] = mean[r] * e + shift
-                        scale[r] = scale[r] * e
+                      // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
+                      var r = 0
+                      while r < rows {
+                        let n = Swift.min(4, rows - r)
+                        var x = SIMD4<Double>(repeating: 0)
+                        for q in 0..<n { x[q] = Double(Swift.min(Swift.max(VAE.finite(s[r + q]), lo), hi)) }
+                        let e4 = n == 4 ? Portable.exp(x) : SIMD4(Portable.exp(x[0]), n > 1 ? Portable.exp(x[1]) : 0,
+                                                                   n > 2 ? Portable.exp(x[2]) : 0, 0)
+                        for q in 0..<n {
+                          let e = e4[q], shift = Double(VAE.finite(m[r + q]))
+                          shifts[k * rows + r + q] = shift
+                          factors[k * rows + r + q] = e
+                          mean[r + q] = mean[r + q] * e + shift
+                          scale[r + q] = scale[r + q] * e
+                        }
+                        r += n
                       }
                     }
                   }
