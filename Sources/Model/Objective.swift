@@ -39,12 +39,11 @@ package enum Objective {
     input: [Float], targets: [UInt8], epsilon: [Float], rows: Int, klWeight: Float = 1
   ) -> Result {
     precondition(rows > 0, "Objective.evaluate: no rows")
-    let l = architecture.latentCount, pixels = architecture.pixelCount, ppp = architecture.parametersPerPixel
+    let pixels = architecture.pixelCount, ppp = architecture.parametersPerPixel
     let encoderActivations = encoder.forwardKeepingActivations(input, rows: rows)
     let out = encoderActivations[encoderActivations.count - 1]
     let sample = PosteriorPass(architecture: architecture, flows: flows, out: out, epsilon: epsilon, rows: rows)
     let z = sample.z, kl = sample.kl
-    _ = l
     let decoderActivations = decoder.forwardKeepingActivations(z, rows: rows)
     let decoderOutputs = decoderActivations[decoderActivations.count - 1]
     // With a context network, the head's parameters come from it, pixel by pixel (teacher forcing).

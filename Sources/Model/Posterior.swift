@@ -192,11 +192,6 @@ package struct PosteriorPass {
         scales.append(e)
         levels.append(next)
       }
-      z = levels[steps]
-      for i in 0..<(rows * l) {
-        let zk = Double(z[i]), z0 = Double(levels[0][i])
-        kl += 0.5 * (zk * zk - z0 * z0)
-      }
     case .sylvester(let steps):
       // pre_j = (b_j + Σ_{t<j} z_t B[t][j]) + tanh(B̂_j) z_j;  h = tanh(pre);
       // z'_i = (z_i + Σ_{j<i} h_j A[j][i]) + tanh(Â_i) h_i;  log-det Σ_i log(1 + tanh(Â_i) tanh(B̂_i) (1 − h_i²)).
@@ -225,7 +220,10 @@ package struct PosteriorPass {
         scales.append(h)
         levels.append(next)
       }
-      z = levels[steps]
+    }
+    if let last = levels.last {
+      // IAF and Sylvester: z is the last step's output, and the KL's sampled part ½(z_K² − z_0²).
+      z = last
       for i in 0..<(rows * l) {
         let zk = Double(z[i]), z0 = Double(levels[0][i])
         kl += 0.5 * (zk * zk - z0 * z0)
@@ -327,7 +325,6 @@ package struct PosteriorPass {
           for j in 0..<l {
             for t in 0..<j { gradB.weights[t * l + j] += previous[r * l + t] * dPre[j] }
             rawB[j] += Double(dPre[j]) * Double(previous[r * l + j])
-            gradB.bias[j] += 0
             dOut[r * width + 2 * l + k * l + j] = dPre[j]
           }
           for t in 0..<l {
