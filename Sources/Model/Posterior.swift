@@ -462,8 +462,12 @@ package struct PosteriorConditionals {
   private var sylvesterSum: [Double] = []
   package private(set) var maps: [SylvesterMap] = []
 
-  // IAF: each step's pre-activations [K][H][rows], and its m and e for the current dimension [K][rows].
+  // IAF: each step's pre-activations [K][H][rows], the ReLU of those already final (units of
+  // degree < the next dimension, `activated` of them) [K][H][rows], and each step's m and e for
+  // the current dimension [K][rows].
   private var preActivations: [Float] = []
+  private var activations: [Float] = []
+  private var activated = 0
   private var shifts: [Double] = []
   private var factors: [Double] = []
   private var sums: [Float] = []
@@ -505,6 +509,7 @@ package struct PosteriorConditionals {
           : plan.contextLayers[k].apply(context, rows: rows, relu: false)
         for u in 0..<h { for r in 0..<rows { preActivations[(k * h + u) * rows + r] = start[r * h + u] } }
       }
+      activations = [Float](repeating: 0, count: steps * h * rows)
       shifts = [Double](repeating: 0, count: steps * rows)
       factors = shifts
       sums = [Float](repeating: 0, count: 2 * rows)
@@ -646,43 +651,46 @@ package struct PosteriorConditionals {
         mean[r] = Double(out[r * width + i])
         scale[r] = Portable.exp(Double(Swift.min(Swift.max(out[r * width + l + i], lo), hi)))
       }
-      let plan = plan
+      let plan = plan, done = activated
+      activated = Swift.max(activated, units)
       preActivations.withUnsafeBufferPointer { pre in
-        plan.secondWeights.withUnsafeBufferPointer { w in
-          sums.withUnsafeMutableBufferPointer { sum in
-            mean.withUnsafeMutableBufferPointer { mean in
-              scale.withUnsafeMutableBufferPointer { scale in
-                shifts.withUnsafeMutableBufferPointer { shifts in
-                  factors.withUnsafeMutableBufferPointer { factors in
-                    let m = sum.baseAddress!, s = sum.baseAddress! + rows
-                    for k in 0..<steps {
-                      let p = pre.baseAddress! + k * h * rows
-                      let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
-                      for r in 0..<rows { m[r] = plan.secondBias[k * 2 * l + i]; s[r] = plan.secondBias[k * 2 * l + l + i] }
-                      for u in 0..<units {
-                        let a = wm[u], b = ws[u], x = p + u * rows
-                        for r in 0..<rows {
-                          let activation: Float = x[r] > 0 ? x[r] : 0
-                          m[r] = m[r] + activation * a
-                          s[r] = s[r] + activation * b
+        activations.withUnsafeMutableBufferPointer { act in
+          // Units that became final since the last dimension: their ReLU, once.
+          if units > done {
+            for k in 0..<steps {
+              let p = pre.baseAddress! + k * h * rows, a = act.baseAddress! + k * h * rows
+              for q in (done * rows)..<(units * rows) { a[q] = p[q] > 0 ? p[q] : 0 }
+            }
+          }
+          plan.secondWeights.withUnsafeBufferPointer { w in
+            sums.withUnsafeMutableBufferPointer { sum in
+              mean.withUnsafeMutableBufferPointer { mean in
+                scale.withUnsafeMutableBufferPointer { scale in
+                  shifts.withUnsafeMutableBufferPointer { shifts in
+                    factors.withUnsafeMutableBufferPointer { factors in
+                      let m = sum.baseAddress!, s = sum.baseAddress! + rows
+                      for k in 0..<steps {
+                        let x = UnsafePointer(act.baseAddress! + k * h * rows)
+                        let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
+                        Self.madeOutputs(units: units, rows: rows, activations: x, weights: (wm, ws),
+                                         bias: (plan.secondBias[k * 2 * l + i], plan.secondBias[k * 2 * l + l + i]), into: (m, s))
+                        // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
+                        var r = 0
+                        while r < rows {
+                          let n = Swift.min(4, rows - r)
+                          var x = SIMD4<Double>(repeating: 0)
+                          for q in 0..<n { x[q] = Double(Swift.min(Swift.max(VAE.finite(s[r + q]), lo), hi)) }
+                          let e4 = n == 4 ? Portable.exp(x) : SIMD4(Portable.exp(x[0]), n > 1 ? Portable.exp(x[1]) : 0,
+                                                                     n > 2 ? Portable.exp(x[2]) : 0, 0)
+                          for q in 0..<n {
+                            let e = e4[q], shift = Double(VAE.finite(m[r + q]))
+                            shifts[k * rows + r + q] = shift
+                            factors[k * rows + r + q] = e
+                            mean[r + q] = mean[r + q] * e + shift
+                            scale[r + q] = scale[r + q] * e
+                          }
+                          r += n
                         }
-                      }
-                      // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
-                      var r = 0
-                      while r < rows {
-                        let n = Swift.min(4, rows - r)
-                        var x = SIMD4<Double>(repeating: 0)
-                        for q in 0..<n { x[q] = Double(Swift.min(Swift.max(VAE.finite(s[r + q]), lo), hi)) }
-                        let e4 = n == 4 ? Portable.exp(x) : SIMD4(Portable.exp(x[0]), n > 1 ? Portable.exp(x[1]) : 0,
-                                                                   n > 2 ? Portable.exp(x[2]) : 0, 0)
-                        for q in 0..<n {
-                          let e = e4[q], shift = Double(VAE.finite(m[r + q]))
-                          shifts[k * rows + r + q] = shift
-                          factors[k * rows + r + q] = e
-                          mean[r + q] = mean[r + q] * e + shift
-                          scale[r + q] = scale[r + q] * e
-                        }
-                        r += n
                       }
                     }
                   }
@@ -694,6 +702,68 @@ package struct PosteriorConditionals {
       }
     }
     for r in 0..<rows { mean[r] = Swift.min(Swift.max(mean[r], -bound), bound) }
+  }
+
+  /// One MADE output pair for every row: m = b_m + Σ_u a_u w_m[u] and s likewise, u from 0 up,
+  /// one multiply and one add per term (never fused), 16 rows at a time in registers, then 4,
+  /// then one by one: the same bits as one row at a time.
+  @inline(__always)
+  private static func madeOutputs(
+    units: Int, rows: Int, activations x: UnsafePointer<Float>, weights: (UnsafePointer<Float>, UnsafePointer<Float>),
+    bias: (Float, Float), into out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+  ) {
+    let (wm, ws) = weights, (m, s) = out
+    var r = 0
+    func block<V: SIMD>(_: V.Type) where V.Scalar == Float {
+      while r + V.scalarCount <= rows {
+        var mv = V(repeating: bias.0), sv = V(repeating: bias.1)
+        for u in 0..<units {
+          let a = UnsafeRawPointer(x + u * rows + r).loadUnaligned(as: V.self)
+          mv = mv + a * wm[u]
+          sv = sv + a * ws[u]
+        }
+        UnsafeMutableRawPointer(m + r).storeBytes(of: mv, as: V.self)
+        UnsafeMutableRawPointer(s + r).storeBytes(of: sv, as: V.self)
+        r += V.scalarCount
+      }
+    }
+    block(SIMD16<Float>.self)
+    block(SIMD4<Float>.self)
+    while r < rows {
+      var mr = bias.0, sr = bias.1
+      for u in 0..<units {
+        let a = x[u * rows + r]
+        mr = mr + a * wm[u]
+        sr = sr + a * ws[u]
+      }
+      m[r] = mr; s[r] = sr
+      r += 1
+    }
+  }
+
+  /// Pre-activations of `units` gain input · w[u] for every row (x ← x + input · w[u], never
+  /// fused), 16 rows at a time with the input in registers, then 4, then one by one.
+  @inline(__always)
+  private static func madeInputs(
+    units: Range<Int>, rows: Int, input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>
+  ) {
+    var r = 0
+    func block<V: SIMD>(_: V.Type) where V.Scalar == Float {
+      while r + V.scalarCount <= rows {
+        let v = UnsafeRawPointer(input + r).loadUnaligned(as: V.self)
+        for u in units {
+          let p = x + u * rows + r
+          UnsafeMutableRawPointer(p).storeBytes(of: UnsafeRawPointer(p).loadUnaligned(as: V.self) + v * w[u], as: V.self)
+        }
+        r += V.scalarCount
+      }
+    }
+    block(SIMD16<Float>.self)
+    block(SIMD4<Float>.self)
+    while r < rows {
+      for u in units { x[u * rows + r] = x[u * rows + r] + input[r] * w[u] }
+      r += 1
+    }
   }
 
   /// Fixes dimension i of every row at `values[r]` (the coder: its bucket's centre).
@@ -735,10 +805,7 @@ package struct PosteriorConditionals {
                 input[r] = VAE.finite(Float(mean[r]))
               }
               let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
-              for u in start..<h {
-                let weight = weights[u], x = p + u * rows
-                for r in 0..<rows { x[r] = x[r] + input[r] * weight }
-              }
+              Self.madeInputs(units: start..<h, rows: rows, input: UnsafePointer(input.baseAddress!), weights: weights, into: p)
             }
           }
         }
