@@ -46,6 +46,9 @@ package struct RowContextPlan: Sendable {
   package let oneMinusDecays: [Float]
   /// The network's input for a pixel value: v/255 (8-bit) or 0/1 (binary).
   package let valueTable: [Float]
+  /// Per pixel, where each of its above and left neighbours is in the image (−1: outside, input 0).
+  let aboveSources: [Int32]
+  let leftSources: [Int32]
 
   package init(_ architecture: Architecture) {
     guard let head = architecture.context, let summary = head.rows else {
@@ -67,6 +70,17 @@ package struct RowContextPlan: Sendable {
     decays = summary.decays
     oneMinusDecays = decays.map { 1 - $0 }
     valueTable = (0...255).map { v in architecture.likelihood.isBinary ? (v != 0 ? 1 : 0) : Float(v) / 255 }
+    let (w, hh) = (architecture.width, architecture.height)
+    func sources(_ offsets: [(dy: Int, dx: Int)]) -> [Int32] {
+      (0..<(w * hh)).flatMap { i in
+        offsets.map { o in
+          let ny = i / w + o.dy, nx = i % w + o.dx
+          return ny >= 0 && nx >= 0 && nx < w ? Int32(ny * w + nx) : -1
+        }
+      }
+    }
+    aboveSources = sources(above)
+    leftSources = sources(left)
   }
 
   package var pixelCount: Int { height * width }
@@ -93,7 +107,8 @@ package struct RowContextPlan: Sendable {
           let row = out + (r * w + x) * n
           for d in -k...k where x + d >= 0 && x + d < w { row[d + k] = values[Int(above[x + d])] }
           for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
-            (row + 2 * k + 1 + c * s).update(from: state + (x + c - 1) * s, count: s)
+            let to = row + 2 * k + 1 + c * s, from = state + (x + c - 1) * s
+            for j in 0..<s { to[j] = from[j] }
           }
         }
       }
@@ -133,14 +148,16 @@ package struct RowContextPlan: Sendable {
   ) {
     let f = features + (y * width + x) * self.features
     for j in 0..<self.features { row[j] = f[j] }
-    var o = self.features
-    for (dy, dx) in above {
-      let ny = y + dy, nx = x + dx
-      row[o] = ny >= 0 && nx >= 0 && nx < width ? values[Int(image[ny * width + nx])] : 0
-      o += 1
+    let o = self.features + above.count
+    aboveSources.withUnsafeBufferPointer { sources in
+      let n = above.count, from = sources.baseAddress! + (y * width + x) * n, to = row + self.features
+      for j in 0..<n {
+        let source = Int(from[j])
+        to[j] = source >= 0 ? values[Int(image[source])] : 0
+      }
     }
-    (row + o).update(from: state, count: stateWidth)
-    if withGlobal { (row + o + stateWidth).update(from: global, count: globalWidth) }
+    for j in 0..<stateWidth { row[o + j] = state[j] }
+    if withGlobal { for j in 0..<globalWidth { row[o + stateWidth + j] = global[j] } }
   }
 
   /// The left part of pixel (y, x) of one image: [left neighbours, e_x].
@@ -149,12 +166,15 @@ package struct RowContextPlan: Sendable {
     y: Int, x: Int, image: UnsafePointer<UInt8>, averages e: UnsafePointer<Float>, values: UnsafePointer<Float>,
     into row: UnsafeMutablePointer<Float>
   ) {
-    var o = 0
-    for (_, dx) in left {
-      row[o] = x + dx >= 0 ? values[Int(image[y * width + x + dx])] : 0
-      o += 1
+    let n = left.count
+    leftSources.withUnsafeBufferPointer { sources in
+      let from = sources.baseAddress! + (y * width + x) * n
+      for j in 0..<n {
+        let source = Int(from[j])
+        row[j] = source >= 0 ? values[Int(image[source])] : 0
+      }
     }
-    (row + o).update(from: e, count: averages)
+    for j in 0..<averages { row[n + j] = e[j] }
   }
 
   /// e ← a · e + (1 − a) · v, the moving averages moved past one value.
@@ -163,14 +183,19 @@ package struct RowContextPlan: Sendable {
     for j in 0..<averages { e[j] = decays[j] * e[j] + oneMinusDecays[j] * v }
   }
 
-  /// The first layer: hidden = ReLU(accumulators + left·W_left) for `rows` inputs.
+  /// The first layer: hidden = ReLU(accumulators + left·W_left) for `rows` inputs, where the
+  /// accumulators are c_y + P: either summed already, or P with c_y added here (the same sum,
+  /// (c_y + P) + left·W_left, without a pass over every column's P to add c_y first).
   /// - Parameters:
-  ///   - rowAccumulators: c_y + P (see `RowContextStepper`); row q at q · rowAccumulatorStride.
+  ///   - rowAccumulators: c_y + P (see `RowContextStepper`), or P when `rowStarts` is given;
+  ///     row q at q · rowAccumulatorStride.
+  ///   - rowStarts: c_y for rows q ..< q + rowsPerStart at (q / rowsPerStart) · hidden.
   ///   - scratch: rows × hidden Floats.
   @inline(__always)
   package func finishFirstLayer(
     _ layer: DenseLayer, rows: Int, left: UnsafePointer<Float>, leftStride: Int,
     rowAccumulators: UnsafePointer<Float>, rowAccumulatorStride: Int,
+    rowStarts: UnsafePointer<Float>? = nil, rowsPerStart: Int = 1,
     scratch: UnsafeMutablePointer<Float>, into hiddenValues: UnsafeMutablePointer<Float>, hiddenStride: Int
   ) {
     let h = hidden
@@ -180,9 +205,17 @@ package struct RowContextPlan: Sendable {
     }
     for q in 0..<rows {
       let a = rowAccumulators + q * rowAccumulatorStride, b = scratch + q * h, out = hiddenValues + q * hiddenStride
-      for j in 0..<h {
-        let v = a[j] + b[j]
-        out[j] = v > 0 ? v : 0
+      if let rowStarts {
+        let c = rowStarts + (q / rowsPerStart) * h
+        for j in 0..<h {
+          let v = (c[j] + a[j]) + b[j]
+          out[j] = v > 0 ? v : 0
+        }
+      } else {
+        for j in 0..<h {
+          let v = a[j] + b[j]
+          out[j] = v > 0 ? v : 0
+        }
       }
     }
   }
@@ -537,7 +570,7 @@ package final class RowContextStepper {
     }
     plan.finishFirstLayer(
       network.layers[0], rows: rows, left: leftInput, leftStride: plan.leftInputs,
-      rowAccumulators: rowAccumulators + x * h1, rowAccumulatorStride: w * h1, scratch: scratch,
+      rowAccumulators: rowAccumulators + x * h1, rowAccumulatorStride: w * h1, rowStarts: rowStart, scratch: scratch,
       into: hiddenA, hiddenStride: h1)
     return rest(rows: rows)
   }
@@ -561,7 +594,8 @@ package final class RowContextStepper {
     }
     plan.finishFirstLayer(
       network.layers[0], rows: rows * w, left: leftInput, leftStride: plan.leftInputs,
-      rowAccumulators: rowAccumulators, rowAccumulatorStride: plan.hidden, scratch: scratch,
+      rowAccumulators: rowAccumulators, rowAccumulatorStride: plan.hidden, rowStarts: rowStart, rowsPerStart: w,
+      scratch: scratch,
       into: hiddenA, hiddenStride: plan.hidden)
     return rest(rows: rows * w)
   }
@@ -611,7 +645,7 @@ package final class RowContextStepper {
     return UnsafePointer(output)
   }
 
-  /// Row y's state and global vector from row y − 1, and every column's (c_y + P).
+  /// Row y's state and global vector from row y − 1, and every column's P and c_y.
   private func beginRow(
     _ y: Int, rows: Int, features: UnsafePointer<Float>, featureStride: Int, pixels: UnsafePointer<UInt8>,
     pixelStride: Int, values: UnsafePointer<Float>
@@ -639,17 +673,10 @@ package final class RowContextStepper {
       }
       averages.advanced(by: r * plan.averages).initialize(repeating: 0, count: plan.averages)
     }
-    // P for every column, then c_y + P.
+    // P for every column (c_y is added to it pixel by pixel, in `finishFirstLayer`).
     first.weights.withUnsafeBufferPointer { wt in
       Dense.matrixProduct(rows: rows * w, columns: h1, inner: restInputs, a: rowInput, aRowStride: restInputs,
         aInnerStride: 1, b: wt.baseAddress!, bRowStride: h1, start: nil, c: rowAccumulators, cRowStride: h1)
-    }
-    for r in 0..<rows {
-      let c = rowStart + r * h1
-      for x in 0..<w {
-        let a = rowAccumulators + (r * w + x) * h1
-        for j in 0..<h1 { a[j] = c[j] + a[j] }
-      }
     }
   }
 }

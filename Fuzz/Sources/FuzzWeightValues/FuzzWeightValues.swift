@@ -20,7 +20,8 @@ import Model
 let models: [VAE] = {
   let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/golden")
-  let golden = ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm"].compactMap { name in
+  let golden = ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm", "model-householder.bbm", "model-iaf.bbm",
+                "model-sylvester.bbm"].compactMap { name in
     FileManager.default.contents(atPath: folder.appendingPathComponent(name).path).flatMap { try? VAE(contentsOf: [UInt8]($0)) }
   }
   // Every head and both paths of the mixture (up to 4 components side by side, more one by one).
@@ -41,7 +42,20 @@ let models: [VAE] = {
     VAE(randomWith: Architecture(height: 4, width: 5, channels: head.2, encoderHidden: [6], decoderHidden: [5],
                                  latentCount: 2, bucketBits: 6, likelihood: head.0, context: head.1), seed: UInt64(i))
   }
-  return golden + random
+  // Flow posteriors (weights file version 3), on a factorized and on a row-summary head.
+  let posteriors: [(Posterior, Likelihood, ContextHead?)] = [
+    (.householder(steps: 2), .betaBinomial, nil), (.iaf(steps: 2, hidden: 5, context: 2), .bernoulli, nil),
+    (.iaf(steps: 1, hidden: 3, context: 0), .logisticMixture(components: 2), nil), (.sylvester(steps: 2), .betaBinomial, nil),
+    (.iaf(steps: 2, hidden: 4, context: 1), .bernoulli,
+     ContextHead(features: 1, hidden: 3, neighbourCount: 12, rows: RowSummary(stateWidth: 2, globalWidth: 2))),
+  ]
+  let flows = posteriors.enumerated().map { i, p in
+    var a = Architecture(height: 4, width: 5, channels: 1, encoderHidden: [6], decoderHidden: [5],
+                         latentCount: 3, bucketBits: 6, likelihood: p.1, context: p.2)
+    a.posterior = p.0
+    return VAE(randomWith: a, seed: UInt64(100 + i))
+  }
+  return golden + random + flows
 }()
 
 struct Reader {
@@ -63,6 +77,7 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
 
   // The damage, tensor by tensor (file order: each layer's weights, then its bias).
   var layers = model.encoder.layers + model.decoder.layers + (model.context?.layers ?? []) + (model.rows?.layers ?? [])
+    + model.flows.flatMap(\.layers)
   var operations = 0
   while !input.atEnd && operations < 64 {
     operations += 1
@@ -91,7 +106,11 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
     encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
     context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)..<(e + d + c)])),
-    rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]))
+    rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]),
+    flows: model.flows.indices.map { k in
+      let start = e + d + c + (model.rows == nil ? 0 : 2) + k * model.flows[0].layers.count
+      return MLP(layers: Array(layers[start..<(start + model.flows[k].layers.count)]))
+    })
   let bytes = damaged.serialized()
 
   // The first non-finite number in file order, which the reader must name.
@@ -104,7 +123,8 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     loaded = try VAE(contentsOf: bytes)
   } catch let error as ModelError {
     let rowCount = model.rows == nil ? 0 : 1
-    let names = [("encoder", e), ("decoder", d), ("context", c), ("state", rowCount), ("global", rowCount)].flatMap { network, count in
+    let flowNetworks = model.flows.indices.map { ("flow\($0)", model.flows[$0].layers.count) }
+    let names = ([("encoder", e), ("decoder", d), ("context", c), ("state", rowCount), ("global", rowCount)] + flowNetworks).flatMap { network, count in
       (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
     }
     guard case let .nonFiniteValue(tensor, index, value) = error, let first = firstNonFinite,
