@@ -158,13 +158,16 @@ struct BucketedSylvester: IntervalCodec {
   let buckets: MaxEntropyBuckets
   let map: SylvesterMap
   let rotation: UInt32
+  /// The bucket whose lower edge gives the rotation: its cumulative is kept, since the symbol
+  /// coded is often that bucket or the one below it (each cumulative costs an inversion of G).
+  let rotationBucket: Int
 
   init(map: SylvesterMap, buckets: MaxEntropyBuckets, precisionBits: Int) {
     self.map = map
     self.buckets = buckets
     self.precisionBits = precisionBits
-    rotation = Self.cumulative(buckets.bucket(containing: map.forward(map.mean)), map: map, buckets: buckets,
-                               precisionBits: precisionBits)
+    rotationBucket = buckets.bucket(containing: map.forward(map.mean))
+    rotation = Self.cumulative(rotationBucket, map: map, buckets: buckets, precisionBits: precisionBits)
   }
 
   static func cumulative(_ i: Int, map: SylvesterMap, buckets: MaxEntropyBuckets, precisionBits: Int) -> UInt32 {
@@ -175,7 +178,7 @@ struct BucketedSylvester: IntervalCodec {
   }
 
   func unrotatedCumulative(_ i: Int) -> UInt32 {
-    Self.cumulative(i, map: map, buckets: buckets, precisionBits: precisionBits)
+    i == rotationBucket ? rotation : Self.cumulative(i, map: map, buckets: buckets, precisionBits: precisionBits)
   }
 
   func interval(of symbol: Int) -> (start: UInt32, frequency: UInt32) {
