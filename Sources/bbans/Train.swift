@@ -36,8 +36,8 @@ struct Train: ParsableCommand {
   var contextDeeper: String?
   @Option(help: ArgumentHelp(
     "The posterior q(z|x): diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K (K steps).",
-    discussion: "householder:K: K Householder reflections of the diagonal Gaussian, from the encoder. iaf:K,H,C: K inverse autoregressive steps, each a MADE of H hidden units (default 4 × latents) with C context values from the encoder (default 32). sylvester:K: K triangular Sylvester steps, A and B learned, b from the encoder. Both are coded exactly by bits-back, one dimension at a time (docs/MODELS.md). With --start-from a model with a diagonal posterior, the flow is added to it, starting as the identity (householder: with K even)."))
-  var posterior = "diagonal"
+    discussion: "householder:K: K Householder reflections of the diagonal Gaussian, from the encoder. iaf:K,H,C: K inverse autoregressive steps, each a MADE of H hidden units (default 4 × latents) with C context values from the encoder (default 32). sylvester:K: K triangular Sylvester steps, A and B learned, b from the encoder. Both are coded exactly by bits-back, one dimension at a time (docs/MODELS.md). With --start-from a model with a diagonal posterior, the flow is added to it, starting as the identity (householder: with K even); without --posterior, a flow model goes on with its flow. (default: diagonal)"))
+  var posterior: String?
   @Option(help: "Shift each training image by up to N pixels in each direction, anew each epoch (0: none).") var shift = 0
   @Option(help: "KL warm-up: the KL weight rises linearly to 1 over this many epochs.") var klWarmup = 0
   @Option(help: "Hidden layer widths, comma-separated (encoder; the decoder mirrors them).") var hidden = "500,500"
@@ -99,7 +99,7 @@ struct Train: ParsableCommand {
   /// The posterior that --posterior names.
   var posteriorKind: Posterior {
     get throws {
-      let parts = posterior.split(separator: ":", maxSplits: 1).map(String.init)
+      let parts = (posterior ?? "diagonal").split(separator: ":", maxSplits: 1).map(String.init)
       let kind = parts[0]
       let sizes = try parts.count > 1 ? Self.widths(parts[1], "--posterior \(kind):") : []
       switch (kind, sizes.count) {
@@ -117,7 +117,7 @@ struct Train: ParsableCommand {
         try check("--posterior iaf: context values", contextValues, in: 0...1024)
         return .iaf(steps: sizes[0], hidden: hidden, context: contextValues)
       default:
-        throw TrainError("--posterior is diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K, not '\(posterior)'")
+        throw TrainError("--posterior is diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K, not '\(posterior ?? "")'")
       }
     }
   }
@@ -267,9 +267,12 @@ struct Train: ParsableCommand {
         start = startModel.addingRowSummary(summaryOfRows, seed: seed)
       }
       let kind = try posteriorKind
+      if posterior != nil && kind == .diagonal && a.posterior.isFlow {
+        throw TrainError("--posterior diagonal with --start-from: \(startFrom) has \(a.posterior.description), and a flow is not taken out of a model (leave --posterior out to go on with it)")
+      }
       if kind.isFlow && kind != a.posterior {
         guard a.posterior == .diagonal else {
-          throw TrainError("--posterior \(posterior) with --start-from needs a model with a diagonal posterior; \(startFrom) has \(a.posterior.description)")
+          throw TrainError("--posterior \(posterior ?? "") with --start-from needs a model with a diagonal posterior; \(startFrom) has \(a.posterior.description)")
         }
         var upgraded = start!.architecture
         upgraded.posterior = kind

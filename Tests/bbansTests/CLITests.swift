@@ -207,6 +207,16 @@ import TestSupport
                           in: folder)
     #expect(refused.status != 0 && refused.stderr.contains("needs a model with a diagonal posterior"), "\(refused.stderr)")
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.bbm").path))
+    // An explicit diagonal posterior cannot take a flow out; without --posterior the flow stays.
+    let removing = try run(["train", idx.path, "-o", "x.bbm", "--posterior", "diagonal", "--start-from", "iaf-true.bbm"] + base,
+                           in: folder)
+    #expect(removing.status != 0 && removing.stderr.contains("a flow is not taken out"), "\(removing.stderr)")
+    #expect(removing.stderr.split(separator: "\n").count == 1)
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.bbm").path))
+    let goingOn = try run(["train", idx.path, "-o", "x.bbm", "--start-from", "iaf-true.bbm"] + base, in: folder)
+    #expect(goingOn.status == 0, "\(goingOn.stderr)")
+    let continued = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("x.bbm"))))
+    #expect(continued.architecture.posterior == .iaf(steps: 2, hidden: 6, context: 2))
   }
 
   @Test func trainWithAWeightAverage() throws {
