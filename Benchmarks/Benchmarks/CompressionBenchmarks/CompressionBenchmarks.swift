@@ -115,6 +115,38 @@ let benchmarks: @Sendable () -> Void = {
     metrics: [.wallClock, .throughput, rawBytesPerSecond, .peakMemoryResident, .mallocCountTotal],
     timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 5)
 
+  // The flow posteriors' cost (issue 17): the same model with each flow added as the identity
+  // (`addingPosterior`), so the distributions and the rate are the diagonal model's and only the
+  // work differs; one thread, the same images.
+  for posterior in [Posterior.householder(steps: 4), .iaf(steps: 4, hidden: 200, context: 32), .iaf(steps: 4, hidden: 100, context: 32),
+                    .sylvester(steps: 4)] {
+    let flowModel = vae.addingPosterior(posterior, seed: 5)
+    let model = CodingModel(name: "random-\(posterior.description)", vae: flowModel, fileSize: flowModel.serialized().count)
+    var flowOptions = options(threads: 1)
+    flowOptions.model = .model(model)
+    Benchmark("Compress 1000 images 28x28 1 threads \(posterior.description)") { benchmark in
+      let clock = ContinuousClock()
+      benchmark.startMeasurement()
+      let start = clock.now
+      let output = try Compressor.compress(input, options: flowOptions)
+      let elapsed = seconds(clock.now - start)
+      benchmark.stopMeasurement()
+      blackHole(output.count)
+      benchmark.measurement(rawBytesPerSecond, Int(Double(rawPixelBytes) / elapsed))
+    }
+    Benchmark("Decompress 1000 images 28x28 1 threads \(posterior.description)") { benchmark in
+      let compressed = try Compressor.compress(input, options: flowOptions)
+      let clock = ContinuousClock()
+      benchmark.startMeasurement()
+      let start = clock.now
+      let output = try Decompressor.decompress(compressed, models: [model], threadCount: 1)
+      let elapsed = seconds(clock.now - start)
+      benchmark.stopMeasurement()
+      precondition(output == input, "CompressionBenchmarks: \(posterior.description) does not decode to the input")
+      benchmark.measurement(rawBytesPerSecond, Int(Double(rawPixelBytes) / elapsed))
+    }
+  }
+
   for threads in [1, 2] {
     Benchmark("Compress 1000 images 28x28 \(threads) threads") { benchmark in
       let options = options(threads: threads)
