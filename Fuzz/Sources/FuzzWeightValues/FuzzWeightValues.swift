@@ -102,14 +102,15 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     if t % 2 == 0 { layers[t / 2].weights = values } else { layers[t / 2].bias = values }
   }
   let e = model.encoder.layers.count, d = model.decoder.layers.count, c = model.context?.layers.count ?? 0
+  let f = model.flows.first?.layers.count ?? 0  // every step's MADE (or A and B) has the same layers
   let damaged = VAE(
     architecture: model.architecture, name: model.name, summary: model.summary, figures: model.figures,
     encoder: MLP(layers: Array(layers[0..<e])), decoder: MLP(layers: Array(layers[e..<(e + d)])),
     context: model.context == nil ? nil : MLP(layers: Array(layers[(e + d)..<(e + d + c)])),
     rows: model.rows == nil ? nil : RowNetworks(state: layers[e + d + c], global: layers[e + d + c + 1]),
     flows: model.flows.indices.map { k in
-      let start = e + d + c + (model.rows == nil ? 0 : 2) + k * model.flows[0].layers.count
-      return MLP(layers: Array(layers[start..<(start + model.flows[k].layers.count)]))
+      let start = e + d + c + (model.rows == nil ? 0 : 2) + k * f
+      return MLP(layers: Array(layers[start..<(start + f)]))
     })
   let bytes = damaged.serialized()
 
@@ -123,7 +124,7 @@ public func fuzzWeightValues(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     loaded = try VAE(contentsOf: bytes)
   } catch let error as ModelError {
     let rowCount = model.rows == nil ? 0 : 1
-    let flowNetworks = model.flows.indices.map { ("flow\($0)", model.flows[$0].layers.count) }
+    let flowNetworks = model.flows.indices.map { ("flow\($0)", f) }
     let names = ([("encoder", e), ("decoder", d), ("context", c), ("state", rowCount), ("global", rowCount)] + flowNetworks).flatMap { network, count in
       (0..<count).flatMap { ["\(network).\($0).weight", "\(network).\($0).bias"] }
     }
