@@ -243,6 +243,26 @@ public enum Posterior: Equatable, Sendable {
   public var isFlow: Bool { self != .diagonal }
 }
 
+/// How the encoder's and decoder's products are computed (issue 18, docs/MODEL_FORMAT.md
+/// "Arithmetic").
+///
+/// - `float32`: the dense kernel's Float products (`Dense.matrixProduct`).
+/// - `int16`: every layer's weights rounded once, at load, to int16 with a power-of-two scale
+///   per output; each input row rounded to int16 with a power-of-two scale of its own; exact
+///   int32 sums (`IntegerMatrix`). The weights file holds the same Float weights; only the
+///   products differ, so a model and its int16 form are two models with two identities.
+///   Training computes its gradients in Float (straight through the rounding); every figure
+///   that validation reports, and every archive, uses the int16 products.
+///
+/// The context network and the posterior's flows compute in Float either way.
+public enum Arithmetic: String, Equatable, Sendable, CaseIterable {
+  case float32
+  case int16
+
+  /// The name in weights files and on the command line.
+  public var name: String { rawValue }
+}
+
 /// The shape of a VAE: image size, hidden layers, latents, latent discretisation, likelihood.
 public struct Architecture: Equatable, Sendable {
   public var height: Int
@@ -260,11 +280,13 @@ public struct Architecture: Equatable, Sendable {
   public var context: ContextHead?
   /// The posterior q(z|x).
   public var posterior: Posterior
+  /// How the encoder's and decoder's products are computed.
+  public var arithmetic: Arithmetic
 
   public init(
     height: Int, width: Int, channels: Int = 1, encoderHidden: [Int], decoderHidden: [Int],
     latentCount: Int, bucketBits: Int, likelihood: Likelihood, context: ContextHead? = nil,
-    posterior: Posterior = .diagonal
+    posterior: Posterior = .diagonal, arithmetic: Arithmetic = .float32
   ) {
     self.height = height
     self.width = width
@@ -276,6 +298,7 @@ public struct Architecture: Equatable, Sendable {
     self.likelihood = likelihood
     self.context = context
     self.posterior = posterior
+    self.arithmetic = arithmetic
   }
 
   public var pixelCount: Int { height * width * channels }
@@ -366,6 +389,9 @@ public struct Architecture: Equatable, Sendable {
       }
     }
     if pixelCount * decoderOutputsPerPixel > limit { return "the decoder would give more than \(limit) outputs" }
+    if arithmetic == .int16, let widest = (encoderSizes + decoderSizes).max(), widest > IntegerMatrix.innerLimit {
+      return "int16 arithmetic needs layers of at most \(IntegerMatrix.innerLimit) inputs, not \(widest)"
+    }
     return nil
   }
 

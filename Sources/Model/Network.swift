@@ -6,10 +6,13 @@ import Hashing
 package struct DenseLayer: Equatable, Sendable {
   package var inCount: Int
   package var outCount: Int
-  /// inCount × outCount, row-major.
-  package var weights: [Float]
+  /// inCount × outCount, row-major. Changing them drops `integer`, which was rounded from them.
+  package var weights: [Float] { didSet { integer = nil } }
   /// outCount.
   package var bias: [Float]
+  /// The weights rounded for the integer product (`Arithmetic.int16`), or nil for Float
+  /// products; `MLP.forward` uses them, training's passes never do.
+  package private(set) var integer: IntegerMatrix?
 
   package init(inCount: Int, outCount: Int, weights: [Float], bias: [Float]) {
     precondition(weights.count == inCount * outCount && bias.count == outCount, "DenseLayer: tensor sizes do not match \(inCount)×\(outCount)")
@@ -17,6 +20,20 @@ package struct DenseLayer: Equatable, Sendable {
     self.outCount = outCount
     self.weights = weights
     self.bias = bias
+  }
+
+  /// This layer with its weights rounded for the integer product.
+  package func integerForm() -> DenseLayer {
+    var layer = self
+    layer.integer = IntegerMatrix(self)
+    return layer
+  }
+
+  /// This layer without its integer form.
+  package func floatForm() -> DenseLayer {
+    var layer = self
+    layer.integer = nil
+    return layer
   }
 
   /// A layer of zeros of the same shape (gradients, Adam moments).
@@ -58,15 +75,21 @@ package struct MLP: Equatable, Sendable {
   package var outCount: Int { layers[layers.count - 1].outCount }
   package var maxWidth: Int { layers.reduce(layers[0].inCount) { Swift.max($0, $1.outCount) } }
 
-  /// The network's output for `rows` inputs (rows × inCount): rows × outCount.
+  /// The network's output for `rows` inputs (rows × inCount): rows × outCount, through the
+  /// integer product in the layers that have an integer form.
   package func forward(_ input: UnsafeBufferPointer<Float>, rows: Int) -> [Float] {
     precondition(input.count >= rows * inCount, "MLP.forward: input holds \(input.count) values, needs \(rows * inCount)")
     var current = Array(input.prefix(rows * inCount))
     for (i, layer) in layers.enumerated() {
-      current = layer.apply(current, rows: rows, relu: i < layers.count - 1)
+      current = layer.apply(current, rows: rows, relu: i < layers.count - 1, integer: true)
     }
     return current
   }
+
+  /// Every layer with its weights rounded for the integer product.
+  package func integerForm() -> MLP { MLP(layers: layers.map { $0.integerForm() }) }
+  /// Every layer without its integer form.
+  package func floatForm() -> MLP { MLP(layers: layers.map { $0.floatForm() }) }
 
   /// Forward pass keeping every layer's output, for `backward`.
   /// activations[0] is the input; activations[i + 1] is layer i's output (after ReLU if hidden).
@@ -148,17 +171,23 @@ package struct MLP: Equatable, Sendable {
 }
 
 extension DenseLayer {
-  /// y = b + x·W for `rows` inputs, then ReLU if asked.
-  package func apply(_ x: [Float], rows: Int, relu: Bool) -> [Float] {
+  /// y = b + x·W for `rows` inputs, then ReLU if asked; through the integer product when
+  /// `integer` is true and the layer has an integer form.
+  package func apply(_ x: [Float], rows: Int, relu: Bool, integer useInteger: Bool = false) -> [Float] {
     var y = [Float](repeating: 0, count: rows * outCount)
     x.withUnsafeBufferPointer { xp in
       weights.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
           y.withUnsafeMutableBufferPointer { yp in
-            Dense.matrixProduct(rows: rows, columns: outCount, inner: inCount,
-              a: xp.baseAddress!, aRowStride: inCount, aInnerStride: 1,
-              b: w.baseAddress!, bRowStride: outCount, start: b.baseAddress!,
-              c: yp.baseAddress!, cRowStride: outCount)
+            if useInteger, let integer {
+              integer.product(rows: rows, a: xp.baseAddress!, aRowStride: inCount, start: b.baseAddress!,
+                              c: yp.baseAddress!, cRowStride: outCount)
+            } else {
+              Dense.matrixProduct(rows: rows, columns: outCount, inner: inCount,
+                a: xp.baseAddress!, aRowStride: inCount, aInnerStride: 1,
+                b: w.baseAddress!, bRowStride: outCount, start: b.baseAddress!,
+                c: yp.baseAddress!, cRowStride: outCount)
+            }
             if relu { Dense.relu(yp.baseAddress!, count: rows * outCount) }
           }
         }

@@ -65,8 +65,11 @@ public struct VAE: Sendable {
     self.name = name
     self.summary = summary
     self.figures = figures
-    self.encoder = encoder
-    self.decoder = decoder
+    // The integer form is derived from the Float weights, never stored: the file is the same
+    // but for the arithmetic's name.
+    let integer = architecture.arithmetic == .int16
+    self.encoder = integer ? encoder.integerForm() : encoder.floatForm()
+    self.decoder = integer ? decoder.integerForm() : decoder.floatForm()
     self.context = context
     self.rows = rows
     self.flows = flows
@@ -101,6 +104,14 @@ public struct VAE: Sendable {
   package func with(name: String? = nil, summary: String? = nil, figures: NegativeELBO? = nil) -> VAE {
     VAE(architecture: architecture, name: name ?? self.name, summary: summary ?? self.summary,
         figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)
+  }
+
+  /// The same weights computed with another arithmetic: another model, with its own identity.
+  public func with(arithmetic: Arithmetic) -> VAE {
+    var a = architecture
+    a.arithmetic = arithmetic
+    return VAE(architecture: a, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
+               context: context, rows: rows, flows: flows)
   }
 }
 

@@ -12,6 +12,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownContextSummary(String)
   /// The posterior is of a kind this build does not know.
   case unknownPosterior(String)
+  /// The encoder's and decoder's arithmetic is of a kind this build does not know.
+  case unknownArithmetic(String)
   /// The trailing XXH64 does not match the bytes before it.
   case checksumMismatch(stored: UInt64, computed: UInt64)
   /// The header describes a model that cannot be built.
@@ -42,6 +44,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
       return "the model file's context head summarises the causal past with '\(name)', which this build does not know"
     case let .unknownPosterior(name):
       return "the model file's posterior is '\(name)', which this build does not know"
+    case let .unknownArithmetic(name):
+      return "the model file's arithmetic is '\(name)', which this build does not know"
     case let .checksumMismatch(stored, computed):
       return "the model file is corrupt: its checksum says 0x\(String(stored, radix: 16)) but its bytes give 0x\(String(computed, radix: 16))"
     case let .invalidArchitecture(reason):
@@ -73,12 +77,15 @@ enum WeightsFile {
   static let magic: [UInt8] = Array("BBANSMDL".utf8)
   /// The newest version this build reads and writes. Version 2 adds the context head's summary
   /// of the causal past (`RowSummary`); version 3 the posterior (`Posterior`), with "none" for
-  /// the summary of a model that has none. Each model is written with the lowest version that
-  /// holds it, byte for byte as before, so that no model's identity ever changes.
-  static let version: UInt32 = 3
+  /// the summary of a model that has none; version 4 the arithmetic (`Arithmetic`). Each model
+  /// is written with the lowest version that holds it, byte for byte as before, so that no
+  /// model's identity ever changes.
+  static let version: UInt32 = 4
 
   /// The version a model of this architecture is written with.
-  static func version(for a: Architecture) -> UInt32 { a.posterior.isFlow ? 3 : a.context?.rows == nil ? 1 : 2 }
+  static func version(for a: Architecture) -> UInt32 {
+    a.arithmetic != .float32 ? 4 : a.posterior.isFlow ? 3 : a.context?.rows == nil ? 1 : 2
+  }
 
   /// The summary kind a version-3 file names for a model without a row summary.
   static let noSummaryName = "none"
@@ -139,8 +146,8 @@ extension VAE {
 
   /// The most bytes before a weights file's name field: magic, version, shape, two size lists
   /// of at most 64, latents, bucket bits, a head name of at most 4096 bytes, a size list.
-  /// Versions 2 and 3 add a kind name and a size list each.
-  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + 3 * ((4 + 4096) + (4 + 64 * 4))
+  /// Versions 2 and 3 add a kind name and a size list each, version 4 a name.
+  public static let weightsFileHeaderLimit = 8 + 4 + 12 + 2 * (4 + 64 * 4) + 8 + 3 * ((4 + 4096) + (4 + 64 * 4)) + (4 + 4096)
 
   /// Magic, version and architecture, up to the name.
   static func readArchitecture(_ r: inout ByteReader) throws -> Architecture {
@@ -204,17 +211,25 @@ extension VAE {
       let kind = try r.text("posterior kind")
       let sizes = try r.sizes("posterior sizes")
       switch (kind, sizes.count) {
+      case ("diagonal", 0): posterior = .diagonal
       case ("householder", 1): posterior = .householder(steps: sizes[0])
       case ("iaf", 3): posterior = .iaf(steps: sizes[0], hidden: sizes[1], context: sizes[2])
       case ("sylvester", 1): posterior = .sylvester(steps: sizes[0])
-      case ("householder", _), ("iaf", _), ("sylvester", _):
+      case ("diagonal", _), ("householder", _), ("iaf", _), ("sylvester", _):
         throw ModelError.invalidArchitecture("the posterior '\(kind)' has \(sizes.count) sizes")
       default: throw ModelError.unknownPosterior(kind)
       }
     }
+    var arithmetic = Arithmetic.float32
+    if version >= 4 {
+      let name = try r.text("arithmetic")
+      guard let known = Arithmetic(rawValue: name) else { throw ModelError.unknownArithmetic(name) }
+      arithmetic = known
+    }
     return Architecture(
       height: height, width: width, channels: channels, encoderHidden: encoderHidden, decoderHidden: decoderHidden,
-      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context, posterior: posterior)
+      latentCount: latentCount, bucketBits: bucketBits, likelihood: likelihood, context: context, posterior: posterior,
+      arithmetic: arithmetic)
   }
 
   /// Reads a weights file; checks every size against the bytes left before allocating.
@@ -320,6 +335,7 @@ extension VAE {
       w.text(a.posterior.name)
       w.u32(a.posterior.sizes.count); a.posterior.sizes.forEach { w.u32($0) }
     }
+    if WeightsFile.version(for: a) >= 4 { w.text(a.arithmetic.name) }
     w.text(name)
     w.text(summary)
     w.f64(figures.reconstruction); w.f64(figures.kl)

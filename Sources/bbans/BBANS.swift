@@ -24,7 +24,7 @@ struct BBANS: ParsableCommand {
       `bbans compress` and `bbans decompress`, with the same options (see their --help).
       """,
     version: "bbans \(version)",
-    subcommands: [Compress.self, Decompress.self, Info.self, Models.self, Train.self, Evaluate.self, Bench.self])
+    subcommands: [Compress.self, Decompress.self, Info.self, Models.self, Train.self, Evaluate.self, Convert.self, Bench.self])
 
   /// ArgumentParser's `main`, with bbans's errors: one line `bbans: error: <sentence>` on stderr
   /// and exit status 1, where ArgumentParser would print `Error: …` with the usage and exit 64.

@@ -30,6 +30,8 @@ struct Evaluate: ParsableCommand {
   @Flag(help: "Use every image of the file.") var all = false
   @Option(help: "Threads (default: the machine's cores, \(Train.defaultThreads) here).") var threads: Int?
   @Option(help: "Seed of the samples (1: the samples of bbans train's validation).") var seed: UInt64 = 1
+  @Option(help: "Compute the encoder and decoder with this arithmetic (float32 or int16) instead of the model's own.")
+  var arithmetic: String?
 
   static let defaultImages = 1000
 
@@ -38,6 +40,7 @@ struct Evaluate: ParsableCommand {
     if let last { try check("--last", last, in: 1...Int(UInt32.max)) }
     if let threads { try check("--threads", threads, in: OptionLimits.threads) }
     if all && last != nil { throw OptionError("--all and --last exclude each other") }
+    if let arithmetic { _ = try Convert.arithmetic(named: arithmetic) }
   }
 
   func run() throws {
@@ -52,7 +55,8 @@ struct Evaluate: ParsableCommand {
 
   private func evaluate() throws {
     let coding = try ModelRegistry.model(namedOrPath: model)
-    let vae = coding.vae
+    var vae = coding.vae
+    if let arithmetic { vae = vae.with(arithmetic: try Convert.arithmetic(named: arithmetic)) }
     let a = vae.architecture
     var images = try TrainingImages.load(path: data)
     guard images.shape == (a.height, a.width, a.channels) else {
@@ -70,7 +74,7 @@ struct Evaluate: ParsableCommand {
     }
     let threads = threads ?? Train.defaultThreads
     let started = Date()
-    print("bbans evaluate: \(coding.name) on the last \(count) of \(total) images of \(a.height)×\(a.width)×\(a.channels), "
+    print("bbans evaluate: \(coding.name)\(arithmetic.map { " (\($0) arithmetic)" } ?? "") on the last \(count) of \(total) images of \(a.height)×\(a.width)×\(a.channels), "
       + "k = \(samples) sample\(samples == 1 ? "" : "s") per image, \(threads) thread\(threads == 1 ? "" : "s")")
     fflush(stdout)
     let (discretized, weighted) = images.pixels.withUnsafeBufferPointer { pixels in

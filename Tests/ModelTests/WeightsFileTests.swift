@@ -36,7 +36,17 @@ struct WeightsFileTests {
                  likelihood: .logisticMixture(components: 2), context: ContextHead(features: 2, hidden: 3)),
     Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 2, bucketBits: 10,
                  likelihood: .bernoulli, context: ContextHead(features: 1, hidden: 4, neighbourCount: 12)),
-  ] + flowArchitectures
+  ] + flowArchitectures + integerArchitectures
+
+  /// int16 arithmetic (version 4): a plain model, and one with a row summary and an IAF.
+  static let integerArchitectures: [Architecture] = [
+    Architecture(height: 3, width: 4, encoderHidden: [6], decoderHidden: [5, 7], latentCount: 2, bucketBits: 10,
+                 likelihood: .bernoulli, arithmetic: .int16),
+    Architecture(height: 4, width: 5, encoderHidden: [6], decoderHidden: [5], latentCount: 3, bucketBits: 10,
+                 likelihood: .logisticMixture(components: 2),
+                 context: ContextHead(features: 1, hidden: 4, rows: RowSummary(stateWidth: 2, globalWidth: 2)),
+                 posterior: .iaf(steps: 1, hidden: 5, context: 2), arithmetic: .int16),
+  ]
 
   /// Flow posteriors (version 3): without a context head, with a local one, and with a row summary.
   static let flowArchitectures: [Architecture] = [
@@ -133,11 +143,35 @@ struct WeightsFileTests {
   }
 
   /// Each model is written with the lowest version that holds it: 1 without a row summary or a
-  /// flow, 2 with a row summary, 3 with a flow posterior.
+  /// flow, 2 with a row summary, 3 with a flow posterior, 4 with int16 arithmetic.
   @Test func versionIsTheLowestThatHoldsTheModel() {
-    for (architecture, version) in zip(Self.architectures, [1, 1, 1, 1, 1, 3, 3, 3] as [UInt8]) {
+    #expect(Self.architectures.count == 10)
+    for (architecture, version) in zip(Self.architectures, [1, 1, 1, 1, 1, 3, 3, 3, 4, 4] as [UInt8]) {
       #expect(VAE(randomWith: architecture, seed: 1).serialized()[8] == version, "\(architecture.posterior.description)")
     }
+  }
+
+  /// An arithmetic this build does not know is refused by name, from the header alone; the
+  /// int16 form of a model is another model (another identity) whose encoder and decoder carry
+  /// their integer form, and whose Float weights are the same.
+  @Test func arithmeticIsStoredAndAnUnknownOneIsRefused() throws {
+    let float = VAE(randomWith: Self.architectures[0], seed: 5)
+    let integer = float.with(arithmetic: .int16)
+    #expect(integer.identity != float.identity)
+    #expect(integer.encoder.layers.allSatisfy { $0.integer != nil } && integer.decoder.layers.allSatisfy { $0.integer != nil })
+    #expect(float.encoder.layers.allSatisfy { $0.integer == nil })
+    #expect(integer.encoder.layers.map(\.weights) == float.encoder.layers.map(\.weights))
+    #expect(integer.with(arithmetic: .float32).identity == float.identity)
+    var bytes = integer.serialized()
+    let at = try #require(offset(of: Array("int16".utf8), in: bytes))
+    bytes.replaceSubrange(at..<(at + 5), with: Array("int17".utf8))
+    #expect(throws: ModelError.unknownArithmetic("int17")) { try VAE.architecture(ofWeightsFile: bytes) }
+    #expect(readError(bytes) == .unknownArithmetic("int17"))
+    #expect(readError(bytes)?.description == "the model file's arithmetic is 'int17', which this build does not know")
+    // Changing a weight (training) drops the integer form, which was rounded from the old weights.
+    var layer = integer.encoder.layers[0]
+    layer.weights[0] += 1
+    #expect(layer.integer == nil)
   }
 
   /// A posterior this build does not know is refused by name, from the header alone; a known

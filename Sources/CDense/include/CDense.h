@@ -56,4 +56,63 @@ int bbans_dense_level(void);
 int bbans_dense_supported_level(void);
 
 
+// ---------------------------------------------------------------------------------------------
+// The integer product (models with int16 arithmetic, docs/MODEL_FORMAT.md "Arithmetic").
+//
+// Integer sums are exact, so their order cannot change them: every version, tile shape,
+// SIMD width and thread gives the same int32 sum, and every float step around it is one IEEE
+// operation in a fixed order. Determinism by construction.
+#include <stdint.h>
+
+/// The bits an operand of a product over `inner` terms gets: activations and weights are
+/// quantized to |q| ≤ 2^bits each, and inner · 2^bits_a · 2^bits_w ≤ 2^30, so no int32 sum
+/// (nor vpmaddwd's pair sum) can overflow. bits_a = min(14, ⌊budget/2⌋), bits_w = min(14,
+/// budget − bits_a), budget = 30 − ⌈log₂ inner⌉.
+int bbans_int16_activation_bits(ptrdiff_t inner);
+int bbans_int16_weight_bits(ptrdiff_t inner);
+
+/// The power of two 2^e that a vector whose largest magnitude is `largest` is multiplied by
+/// before rounding to `bits` bits: e = bits − 1 − E for largest in [2^E, 2^(E+1)), so that the
+/// scaled largest lies in [2^(bits−1), 2^bits). Read off the float's exponent bits (no libm).
+/// E is taken as −60 for anything below 2^−60 (0 included) and 128 for ∞ or NaN.
+float bbans_int16_scale(float largest, int bits);
+
+/// q = round(x · scale) to nearest, ties to even, clamped to ±2^bits; NaN gives 0. `scale` a
+/// power of two, so x · scale is exact (or ±∞, then clamped).
+int16_t bbans_int16_quantize(float x, float scale, int bits);
+
+/// Packs the weights W (inner × columns, W[t][j] = w[t · row_stride + j]) for the integer
+/// product: packed[(t/2) · padded · 2 + j · 2 + t % 2] = round(W[t][j] · 2^f_j), zero in the
+/// padding (t ≥ inner, j ≥ columns); column_scales[j] = 2^−f_j (1 in the padding), with 2^f_j
+/// = bbans_int16_scale(max_t |W[t][j]|, weight bits). packed holds ⌈inner/2⌉ · padded · 2
+/// values and column_scales `padded`, padded = columns rounded up to a multiple of 16.
+void bbans_int16_pack(
+    ptrdiff_t inner, ptrdiff_t columns, const float *w, ptrdiff_t row_stride,
+    int16_t *packed, float *column_scales);
+
+/// C = start + A·W with W packed by bbans_int16_pack:
+///
+///     q_r[t] = bbans_int16_quantize(A(r, t), s_r, bits_a),  s_r = bbans_int16_scale(max_t |A(r, t)|, bits_a)
+///     acc    = Σ_t q_r[t] · packed W[t][j]                  (exact, in int32)
+///     C[r][j] = start[j] + ((float)acc · (1 / s_r)) · column_scales[j]
+///
+/// (start[j] taken as 0 when start is NULL; (float)acc rounds to nearest, ties to even, the
+/// multiplies are by powers of two). A(r, t) = a[r · a_row_stride + t]. Every level gives the
+/// same bits.
+void bbans_int16_product_at_level(
+    int level,
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride);
+
+/// The same at the level in use (bbans_dense_level()).
+void bbans_int16_product(
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride);
+
 #endif

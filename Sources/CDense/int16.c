@@ -1,0 +1,307 @@
+// The integer product (see include/CDense.h): activations and weights quantized to int16 with
+// power-of-two scales, exact int32 sums, one IEEE conversion and three IEEE operations per
+// output. Integer sums do not depend on their order, so the versions (scalar and AVX2) may block
+// and vectorize them as they like; the float steps are written once, in the same order.
+
+#pragma clang fp contract(off)
+
+#include "CDense.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+static int ceil_log2(ptrdiff_t n) {
+  int c = 0;
+  while (c < 62 && ((ptrdiff_t)1 << c) < n) c++;
+  return c;
+}
+
+static int budget(ptrdiff_t inner) { return 30 - ceil_log2(inner > 1 ? inner : 1); }
+
+int bbans_int16_activation_bits(ptrdiff_t inner) {
+  const int b = budget(inner) / 2;
+  return b < 14 ? b : 14;
+}
+
+int bbans_int16_weight_bits(ptrdiff_t inner) {
+  const int b = budget(inner) - bbans_int16_activation_bits(inner);
+  return b < 14 ? b : 14;
+}
+
+static float power_of_two(int e) {
+  const uint32_t bits = (uint32_t)(e + 127) << 23;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+// The magnitude bits of x: ordered like |x| for every finite x, ∞ above them, NaN above ∞.
+ALWAYS_INLINE uint32_t magnitude_bits(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return u & 0x7fffffffu;
+}
+
+// The exponent E of the largest magnitude, from its bits (see bbans_int16_scale).
+static int exponent_of(uint32_t magnitude) {
+  if (magnitude >= 0x7f800000u) return 128;
+  if (magnitude < (uint32_t)(127 - 60) << 23) return -60;
+  return (int)(magnitude >> 23) - 127;
+}
+
+float bbans_int16_scale(float largest, int bits) {
+  return power_of_two(bits - 1 - exponent_of(magnitude_bits(largest)));
+}
+
+ALWAYS_INLINE int16_t quantize(float x, float scale, float limit) {
+  float v = x * scale;
+  if (!(v == v)) return 0;
+  if (v > limit) v = limit;
+  if (v < -limit) v = -limit;
+  // Round to nearest, ties to even: |v| ≤ 2^14, so adding 1.5 · 2^23 leaves no fraction bits
+  // and subtracting it back is exact.
+  v = (v + 12582912.0f) - 12582912.0f;
+  return (int16_t)v;
+}
+
+int16_t bbans_int16_quantize(float x, float scale, int bits) {
+  return quantize(x, scale, (float)(1 << bits));
+}
+
+static ptrdiff_t padded_columns(ptrdiff_t columns) { return (columns + 15) / 16 * 16; }
+
+void bbans_int16_pack(
+    ptrdiff_t inner, ptrdiff_t columns, const float *w, ptrdiff_t row_stride,
+    int16_t *packed, float *column_scales) {
+  const ptrdiff_t padded = padded_columns(columns), pairs = (inner + 1) / 2;
+  const int bits = bbans_int16_weight_bits(inner);
+  const float limit = (float)(1 << bits);
+  memset(packed, 0, sizeof(int16_t) * (size_t)(pairs * padded * 2));
+  for (ptrdiff_t j = 0; j < padded; j++) {
+    if (j >= columns) {
+      column_scales[j] = 1.0f;
+      continue;
+    }
+    uint32_t largest = 0;
+    for (ptrdiff_t t = 0; t < inner; t++) {
+      const uint32_t m = magnitude_bits(w[t * row_stride + j]);
+      if (m > largest) largest = m;
+    }
+    const int e = bits - 1 - exponent_of(largest);
+    const float scale = power_of_two(e);
+    column_scales[j] = power_of_two(-e);
+    for (ptrdiff_t t = 0; t < inner; t++)
+      packed[(t / 2) * padded * 2 + j * 2 + t % 2] = quantize(w[t * row_stride + j], scale, limit);
+  }
+}
+
+// The rows of one block, quantized: q[(r · pairs + k) · 2 + i] = A(r, 2k + i) (0 past inner),
+// and each row's 1 / s_r.
+ALWAYS_INLINE void quantize_rows(
+    ptrdiff_t rows, ptrdiff_t inner, const float *a, ptrdiff_t a_row_stride, int bits,
+    int16_t *q, float *inverse_scales) {
+  const ptrdiff_t pairs = (inner + 1) / 2;
+  const float limit = (float)(1 << bits);
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const float *row = a + r * a_row_stride;
+    uint32_t largest = 0;
+    for (ptrdiff_t t = 0; t < inner; t++) {
+      const uint32_t m = magnitude_bits(row[t]);
+      largest = m > largest ? m : largest;
+    }
+    const int e = bits - 1 - exponent_of(largest);
+    const float scale = power_of_two(e);
+    inverse_scales[r] = power_of_two(-e);
+    int16_t *out = q + r * pairs * 2;
+    for (ptrdiff_t t = 0; t < inner; t++) out[t] = quantize(row[t], scale, limit);
+    if (inner % 2) out[inner] = 0;
+  }
+}
+
+// C[r][j] for one output: the float steps of every version.
+ALWAYS_INLINE float finish(int32_t acc, float inverse_row_scale, float column_scale, float start) {
+  return start + ((float)acc * inverse_row_scale) * column_scale;
+}
+
+// The scalar version: the same sums in the plainest order.
+static void block_portable(
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t pairs, const int16_t *q, const float *inverse_scales,
+    const int16_t *packed, const float *column_scales, const float *start, float *c, ptrdiff_t c_row_stride) {
+  const ptrdiff_t padded = padded_columns(columns);
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const int16_t *qr = q + r * pairs * 2;
+    for (ptrdiff_t j = 0; j < columns; j++) {
+      int32_t acc = 0;
+      for (ptrdiff_t k = 0; k < pairs; k++) {
+        const int16_t *wp = packed + (k * padded + j) * 2;
+        acc += (int32_t)qr[2 * k] * wp[0] + (int32_t)qr[2 * k + 1] * wp[1];
+      }
+      c[r * c_row_stride + j] = finish(acc, inverse_scales[r], column_scales[j], start ? start[j] : 0.0f);
+    }
+  }
+}
+
+#if defined(__x86_64__)
+// One AVX2 tile: ROWS rows × VECTORS vectors of 8 columns from column j. vpmaddwd multiplies a
+// broadcast pair of one row's activations by the pair of weights of 8 columns and adds the two
+// products: 16 products per instruction.
+#define AVX2_TILE(ROWS_, VECTORS_)                                                              \
+  do {                                                                                          \
+    enum { ROWS = ROWS_, VECTORS = VECTORS_ };                                                  \
+    __m256i acc[ROWS][VECTORS];                                                                 \
+    for (int i = 0; i < ROWS; i++)                                                              \
+      for (int v = 0; v < VECTORS; v++) acc[i][v] = _mm256_setzero_si256();                     \
+    const int16_t *wp = packed + j * 2;                                                         \
+    const int16_t *qp = q + r * pairs * 2;                                                      \
+    for (ptrdiff_t k = 0; k < pairs; k++) {                                                     \
+      __m256i wv[VECTORS];                                                                      \
+      for (int v = 0; v < VECTORS; v++) wv[v] = _mm256_loadu_si256((const __m256i *)(wp + v * 16)); \
+      for (int i = 0; i < ROWS; i++) {                                                          \
+        int32_t pair;                                                                           \
+        memcpy(&pair, qp + i * pairs * 2 + 2 * k, sizeof pair);                                 \
+        const __m256i x = _mm256_set1_epi32(pair);                                              \
+        for (int v = 0; v < VECTORS; v++) acc[i][v] = _mm256_add_epi32(acc[i][v], _mm256_madd_epi16(x, wv[v])); \
+      }                                                                                         \
+      wp += padded * 2;                                                                         \
+    }                                                                                           \
+    for (int i = 0; i < ROWS; i++) {                                                            \
+      const __m256 inverse = _mm256_set1_ps(inverse_scales[r + i]);                             \
+      for (int v = 0; v < VECTORS; v++) {                                                       \
+        const ptrdiff_t jj = j + v * 8;                                                         \
+        __m256 s = _mm256_setzero_ps();                                                         \
+        float lanes[8];                                                                         \
+        if (start) {                                                                            \
+          if (jj + 8 <= columns) s = _mm256_loadu_ps(start + jj);                               \
+          else {                                                                                \
+            for (int l = 0; l < 8; l++) lanes[l] = jj + l < columns ? start[jj + l] : 0.0f;     \
+            s = _mm256_loadu_ps(lanes);                                                         \
+          }                                                                                     \
+        }                                                                                       \
+        const __m256 value = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][v]), inverse);            \
+        const __m256 out = _mm256_add_ps(s, _mm256_mul_ps(value, _mm256_loadu_ps(column_scales + jj))); \
+        float *target = c + (r + i) * c_row_stride + jj;                                        \
+        if (jj + 8 <= columns) _mm256_storeu_ps(target, out);                                   \
+        else {                                                                                  \
+          _mm256_storeu_ps(lanes, out);                                                         \
+          for (ptrdiff_t l = 0; jj + l < columns; l++) target[l] = lanes[l];                    \
+        }                                                                                       \
+      }                                                                                         \
+    }                                                                                           \
+  } while (0)
+
+// quantize_rows with 8 values at a time: the same largest magnitude (an unsigned max of the
+// magnitude bits), the same multiply, NaN to 0, clamp and rounding as `quantize`.
+__attribute__((target("avx2"))) static void quantize_rows_avx2(
+    ptrdiff_t rows, ptrdiff_t inner, const float *a, ptrdiff_t a_row_stride, int bits,
+    int16_t *q, float *inverse_scales) {
+  const ptrdiff_t pairs = (inner + 1) / 2;
+  const float limit = (float)(1 << bits);
+  const __m256i magnitude_mask = _mm256_set1_epi32(0x7fffffff);
+  const __m256 high = _mm256_set1_ps(limit), low = _mm256_set1_ps(-limit), magic = _mm256_set1_ps(12582912.0f);
+  for (ptrdiff_t r = 0; r < rows; r++) {
+    const float *row = a + r * a_row_stride;
+    __m256i largest8 = _mm256_setzero_si256();
+    ptrdiff_t t = 0;
+    for (; t + 8 <= inner; t += 8)
+      largest8 = _mm256_max_epu32(largest8, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(row + t)), magnitude_mask));
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, largest8);
+    uint32_t largest = 0;
+    for (int l = 0; l < 8; l++) largest = lanes[l] > largest ? lanes[l] : largest;
+    for (; t < inner; t++) {
+      const uint32_t m = magnitude_bits(row[t]);
+      largest = m > largest ? m : largest;
+    }
+    const int e = bits - 1 - exponent_of(largest);
+    const float scale = power_of_two(e);
+    inverse_scales[r] = power_of_two(-e);
+    const __m256 scale8 = _mm256_set1_ps(scale);
+    int16_t *out = q + r * pairs * 2;
+    t = 0;
+    for (; t + 16 <= inner; t += 16) {
+      __m256i v[2];
+      for (int h = 0; h < 2; h++) {
+        __m256 x = _mm256_mul_ps(_mm256_loadu_ps(row + t + 8 * h), scale8);
+        x = _mm256_and_ps(x, _mm256_cmp_ps(x, x, _CMP_ORD_Q));
+        x = _mm256_max_ps(_mm256_min_ps(x, high), low);
+        x = _mm256_sub_ps(_mm256_add_ps(x, magic), magic);
+        v[h] = _mm256_cvttps_epi32(x);
+      }
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(v[0], v[1]), 0xd8);
+      _mm256_storeu_si256((__m256i *)(out + t), packed);
+    }
+    for (; t < inner; t++) out[t] = quantize(row[t], scale, limit);
+    if (inner % 2) out[inner] = 0;
+  }
+}
+
+__attribute__((target("avx2"))) static void block_avx2(
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t pairs, const int16_t *q, const float *inverse_scales,
+    const int16_t *packed, const float *column_scales, const float *start, float *c, ptrdiff_t c_row_stride) {
+  const ptrdiff_t padded = padded_columns(columns);
+  for (ptrdiff_t j = 0; j < columns; j += 16) {
+    // 6 × 2 accumulators, 2 of weights, 1 broadcast: 15 of the 16 registers.
+    ptrdiff_t r = 0;
+    if (columns - j > 8) {
+      for (; r + 6 <= rows; r += 6) AVX2_TILE(6, 2);
+      for (; r < rows; r++) AVX2_TILE(1, 2);
+    } else {
+      for (; r + 6 <= rows; r += 6) AVX2_TILE(6, 1);
+      for (; r < rows; r++) AVX2_TILE(1, 1);
+    }
+  }
+}
+#endif
+
+// Rows are quantized a block at a time into a buffer on the stack: at most 24,576 values.
+enum { QUANTIZED_CAPACITY = 24576, BLOCK_ROWS = 24 };
+
+void bbans_int16_product_at_level(
+    int level,
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride) {
+  if (rows <= 0 || columns <= 0) return;
+  const ptrdiff_t pairs = (inner + 1) / 2;
+  if (pairs == 0) {
+    for (ptrdiff_t r = 0; r < rows; r++)
+      for (ptrdiff_t j = 0; j < columns; j++) c[r * c_row_stride + j] = finish(0, 1.0f, column_scales[j], start ? start[j] : 0.0f);
+    return;
+  }
+  ptrdiff_t block = QUANTIZED_CAPACITY / (2 * pairs);
+  if (block > BLOCK_ROWS) block = BLOCK_ROWS;
+  if (block < 1) block = 1;  // inner ≤ QUANTIZED_CAPACITY: the caller checks
+  int16_t q[QUANTIZED_CAPACITY];
+  float inverse_scales[BLOCK_ROWS];
+  const int bits = bbans_int16_activation_bits(inner);
+  if (level > bbans_dense_supported_level()) level = bbans_dense_supported_level();
+  for (ptrdiff_t r = 0; r < rows; r += block) {
+    const ptrdiff_t n = rows - r < block ? rows - r : block;
+#if defined(__x86_64__)
+    if (level >= BBANS_DENSE_AVX2) {
+      quantize_rows_avx2(n, inner, a + r * a_row_stride, a_row_stride, bits, q, inverse_scales);
+      block_avx2(n, columns, pairs, q, inverse_scales, packed, column_scales, start, c + r * c_row_stride, c_row_stride);
+      continue;
+    }
+#endif
+    quantize_rows(n, inner, a + r * a_row_stride, a_row_stride, bits, q, inverse_scales);
+    block_portable(n, columns, pairs, q, inverse_scales, packed, column_scales, start, c + r * c_row_stride, c_row_stride);
+  }
+}
+
+void bbans_int16_product(
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride) {
+  bbans_int16_product_at_level(bbans_dense_level(), rows, columns, inner, a, a_row_stride, packed, column_scales,
+                               start, c, c_row_stride);
+}
