@@ -40,6 +40,7 @@ for entry in "${builds[@]}"; do
         images-8bit.idx) model=(--model "$golden/model-8bit.bbm") ;;
         images-binary.idx) model=(--model "$golden/model-binary.bbm") ;;
         images-8bit-rows.idx) model=(--model "$golden/model-rows.bbm") ;;
+        images-8bit-int16.idx) model=(--model "$golden/model-int16.bbm") ;;
         images-8bit-householder.idx) model=(--model "$golden/model-householder.bbm") ;;
         images-binary-iaf.idx) model=(--model "$golden/model-iaf.bbm") ;;
         images-8bit-sylvester.idx) model=(--model "$golden/model-sylvester.bbm") ;;

@@ -88,7 +88,18 @@ public enum ModelRegistry {
     guard let index = builtinIndex(named: name) else { return nil }
     let entry = bbans_builtin_model_at(index)
     let prefix = Array(UnsafeBufferPointer(start: entry.bytes, count: min(entry.size, VAE.weightsFileHeaderLimit)))
-    return try? VAE.architecture(ofWeightsFile: prefix)
+    guard var architecture = try? VAE.architecture(ofWeightsFile: prefix) else { return nil }
+    if let arithmetic = derivedArithmetic(entry) { architecture.arithmetic = arithmetic }
+    return architecture
+  }
+
+  /// The arithmetic of a built-in model made from another entry's file (`bbans convert`'s
+  /// model, not the file's own), or nil for the file's own model.
+  private static func derivedArithmetic(_ entry: bbans_builtin_model) -> Arithmetic? {
+    guard let name = entry.arithmetic else { return nil }
+    // An unknown name is a broken build: the entry gets an arithmetic no file has (float32 is
+    // never derived), so it fails to load and the tests say so.
+    return Arithmetic(rawValue: String(cString: name)) ?? .float32
   }
 
   private static var currentIndices: [Int] {
@@ -107,17 +118,26 @@ public enum ModelRegistry {
     (0..<bbans_builtin_model_count()).first { Self.name($0) == name }
   }
 
-  /// XXH64 of the built-in weights file at `index`: the identity of its model.
+  /// XXH64 of the built-in weights file at `index`: the identity of its model (for a model made
+  /// from another arithmetic, the identity its entry records, which loading checks).
   private static func entryIdentity(_ index: Int) -> UInt64 {
     let entry = bbans_builtin_model_at(index)
+    if entry.arithmetic != nil { return UInt64(entry.identity) }
     return XXH64.hash(UnsafeBufferPointer(start: entry.bytes, count: entry.size))
   }
 
   private static func loadBuiltin(_ index: Int) -> CodingModel? {
     let entry = bbans_builtin_model_at(index)
     let bytes = Array(UnsafeBufferPointer(start: entry.bytes, count: entry.size))
-    guard let vae = try? VAE(contentsOf: bytes) else { return nil }
-    return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: bytes.count)
+    guard var vae = try? VAE(contentsOf: bytes) else { return nil }
+    var size = bytes.count
+    if let arithmetic = derivedArithmetic(entry) {
+      guard arithmetic != vae.architecture.arithmetic else { return nil }
+      vae = vae.converted(to: arithmetic, figures: NegativeELBO(reconstruction: entry.reconstruction, kl: entry.kl))
+      guard vae.identity == UInt64(entry.identity) else { return nil }
+      size = vae.serialized().count
+    }
+    return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: size)
   }
 
   /// The name that a model read from the weights file at `path` goes by (and that archives made

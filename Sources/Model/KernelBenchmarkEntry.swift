@@ -30,6 +30,25 @@ public enum DenseKernel {
   }
 }
 
+/// The integer product (`IntegerMatrix`, the int16 arithmetic) for the benchmarks and tests:
+/// the weights rounded once, then C = start + A·W as often as asked.
+@_spi(Benchmarks)
+public struct IntegerKernel {
+  let matrix: IntegerMatrix
+
+  /// Rounds W (inner × columns, row-major).
+  public init(weights: UnsafePointer<Float>, inner: Int, columns: Int) {
+    matrix = IntegerMatrix(weights: weights, inner: inner, columns: columns, rowStride: columns)
+  }
+
+  /// C = start + A·W for row-major A (rows × inner) and C (rows × columns).
+  /// - Parameter level: the version to run (clamped to what the CPU supports), or nil for the one in use.
+  public func product(rows: Int, a: UnsafePointer<Float>, start: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>,
+                      level: Int? = nil) {
+    matrix.product(rows: rows, a: a, aRowStride: matrix.inner, start: start, c: c, cRowStride: matrix.columns, level: level)
+  }
+}
+
 @_spi(Benchmarks)
 extension VAE {
   /// A copy whose decoder output layer has its weights multiplied by `weightScale` and the

@@ -106,6 +106,12 @@ public struct VAE: Sendable {
         figures: figures ?? self.figures, encoder: encoder, decoder: decoder, context: context, rows: rows, flows: flows)
   }
 
+  /// What `bbans convert` writes: the same weights with another arithmetic, the summary saying
+  /// so, and the figures measured with it (zero parts for none).
+  public func converted(to arithmetic: Arithmetic, figures: NegativeELBO) -> VAE {
+    with(arithmetic: arithmetic).with(summary: summary + "; \(arithmetic.name) arithmetic (bbans convert)", figures: figures)
+  }
+
   /// The same weights computed with another arithmetic: another model, with its own identity.
   public func with(arithmetic: Arithmetic) -> VAE {
     var a = architecture

@@ -64,7 +64,7 @@ struct Convert: ParsableCommand {
     }
     let source = try ModelRegistry.model(namedOrPath: model).vae
     let target = try Convert.arithmetic(named: arithmetic)
-    var converted = source.with(arithmetic: target).with(name: modelName, figures: NegativeELBO(reconstruction: 0, kl: 0))
+    var converted = source.with(name: modelName).converted(to: target, figures: NegativeELBO(reconstruction: 0, kl: 0))
     if let validationData {
       let a = converted.architecture
       var images = try TrainingImages.load(path: validationData)
@@ -81,7 +81,7 @@ struct Convert: ParsableCommand {
       let figures = images.pixels.withUnsafeBufferPointer {
         converted.discretizedNegativeELBO(pixels: $0, count: count, seed: 1, threads: threads)
       }
-      converted = converted.with(figures: figures)
+      converted = converted.with(figures: figures)  // (the summary already says how it was made)
       print(String(format: "bbans convert: %@ with %@ arithmetic: validation %.4f bits/dim (reconstruction %.4f + KL %.4f) on %d images",
                    modelName, target.name, figures.total, figures.reconstruction, figures.kl, count))
     }

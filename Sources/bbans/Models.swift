@@ -24,18 +24,28 @@ struct Models: ParsableCommand {
         print("no built-in models in this build")
         return
       }
-      print(
-        "name                 likelihood                        shape      latents  size (bytes)  validation −ELBO (bits/dim)  hash"
-          + (all ? "                status" : ""))
-      for model in models + retired {
-        let a = model.architecture
+      func likelihood(_ a: Architecture) -> String {
         var likelihood = a.headName
         if case .logisticMixture(let k) = a.likelihood { likelihood += "(\(k))" }
         if a.context?.rows != nil { likelihood += "+rows" }
         if a.posterior.isFlow { likelihood += ", q: \(a.posterior.description)" }
+        if a.arithmetic != .float32 { likelihood += ", \(a.arithmetic.name)" }
+        return likelihood
+      }
+      // The first two columns are as wide as their longest entry and 2 spaces.
+      let nameWidth = max(21, (models + retired).map(\.name.count).max().map { $0 + 2 } ?? 0)
+      let likelihoodWidth = max(34, (models + retired).map { likelihood($0.architecture).count }.max().map { $0 + 2 } ?? 0)
+      print(
+        "name".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+          + "likelihood".padding(toLength: likelihoodWidth, withPad: " ", startingAt: 0)
+          + "shape      latents  size (bytes)  validation −ELBO (bits/dim)  hash"
+          + (all ? "                status" : ""))
+      for model in models + retired {
+        let a = model.architecture
+        let likelihood = likelihood(a)
         let rate = model.validationRate.map { String(format: "%.4f", $0) } ?? "-"
-        var line = model.name.padding(toLength: 21, withPad: " ", startingAt: 0)
-          + likelihood.padding(toLength: 34, withPad: " ", startingAt: 0)
+        var line = model.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+          + likelihood.padding(toLength: likelihoodWidth, withPad: " ", startingAt: 0)
           + "\(a.height)×\(a.width)×\(a.channels)".padding(toLength: 11, withPad: " ", startingAt: 0)
           + String(a.latentCount).padding(toLength: 9, withPad: " ", startingAt: 0)
           + String(model.fileSize).padding(toLength: 14, withPad: " ", startingAt: 0)

@@ -28,6 +28,30 @@ import Testing
     }
   }
 
+  /// Every current built-in model is the int16 form of a retired Float model's weights file
+  /// (issue 18): the weights are that file's, its identity is the hash of the file it
+  /// serializes to (what `bbans convert` writes), which loads back as the same model, and a
+  /// decompressor finds it by that hash.
+  @Test func theCurrentModelsAreTheInt16FormsOfTheRetiredFloatModels() throws {
+    for name in Self.names {
+      let model = try #require(ModelRegistry.builtin(named: name))
+      #expect(model.architecture.arithmetic == .int16)
+      let retiredName = name + (name.hasSuffix("-plain") ? "-v1" : "-v2")
+      let float = try #require(ModelRegistry.builtin(named: retiredName))
+      #expect(float.architecture.arithmetic == .float32)
+      #expect(ModelRegistry.formerName(ofBuiltin: retiredName) == name)
+      #expect(model.vae.encoder.layers.map(\.weights) == float.vae.encoder.layers.map(\.weights))
+      #expect(model.vae.decoder.layers.map(\.weights) == float.vae.decoder.layers.map(\.weights))
+      let bytes = model.vae.serialized()
+      #expect(bytes.count == model.fileSize)
+      let reloaded = try VAE(contentsOf: bytes)
+      #expect(reloaded.identity == model.identity && reloaded.architecture == model.architecture)
+      #expect(model.vae.summary == float.vae.summary + "; int16 arithmetic (bbans convert)")
+      #expect(ModelRegistry.builtin(identity: model.identity)?.name == name)
+      #expect(ModelRegistry.builtinArchitecture(named: name)?.arithmetic == .int16)
+    }
+  }
+
   /// The README's example, as written there.
   @Test func theReadmeLibraryExampleRuns() throws {
     let file: [UInt8] = try Self.fashionSample()

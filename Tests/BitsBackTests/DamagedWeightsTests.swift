@@ -12,7 +12,7 @@ import Testing
 @Suite struct DamagedWeightsTests {
   /// The built-in models and the golden files' models, by name.
   static let models: [String] = ModelRegistry.builtinNames + ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm",
-                                                                    "model-householder.bbm", "model-iaf.bbm", "model-sylvester.bbm"]
+                                                                    "model-householder.bbm", "model-iaf.bbm", "model-sylvester.bbm", "model-int16.bbm"]
 
   static func load(_ name: String) throws -> VAE {
     try (ModelRegistry.builtin(named: name) ?? GoldenFiles.model(name)).vae

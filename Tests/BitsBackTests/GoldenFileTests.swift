@@ -22,6 +22,8 @@ import Testing
     Golden(original: "images-binary.idx", model: "model-binary.bbm", method: .bitsBack),
     // A context head with a row summary (weights file version 2).
     Golden(original: "images-8bit-rows.idx", model: "model-rows.bbm", method: .bitsBack),
+    // The same model with int16 arithmetic in its encoder and decoder (weights file version 4).
+    Golden(original: "images-8bit-int16.idx", model: "model-int16.bbm", method: .bitsBack),
     // Flow posteriors (weights file version 3): Householder, IAF, Sylvester with a context head.
     Golden(original: "images-8bit-householder.idx", model: "model-householder.bbm", method: .bitsBack),
     Golden(original: "images-binary-iaf.idx", model: "model-iaf.bbm", method: .bitsBack),

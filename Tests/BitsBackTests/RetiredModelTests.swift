@@ -35,6 +35,25 @@ import Testing
     Golden(
       original: "fashion-mnist-20.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v1",
       identity: 0xBB4A_637A_69C2_F545),
+    // The Float models that the int16 ones replaced (issue 18): GoldenFileTests' two files of
+    // the row-summary models (testdata/golden/fashion-mnist-20*.idx.bba until then), and files
+    // that the build before the replacement (commit bc96b87) made with mnist and the plain models.
+    Golden(
+      original: "fashion-mnist-20-v2.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v2",
+      identity: 0xA8E0_8181_60DF_4FBE),
+    Golden(
+      original: "fashion-mnist-20-binary-v2.idx", recordedName: "mnist-binary", retired: "mnist-binary-v2",
+      identity: 0xDED9_D7D1_5587_4990),
+    Golden(original: "digits-20-v2.idx", recordedName: "mnist", retired: "mnist-v2", identity: 0xC2BD_B142_B458_C817),
+    Golden(
+      original: "digits-20-plain.idx", recordedName: "mnist-plain", retired: "mnist-plain-v1",
+      identity: 0x8BC2_21CE_1552_477F),
+    Golden(
+      original: "digits-20-binary-plain.idx", recordedName: "mnist-binary-plain", retired: "mnist-binary-plain-v1",
+      identity: 0x2F39_5A0D_9808_123D),
+    Golden(
+      original: "fashion-mnist-20to39-plain.idx", recordedName: "fashion-mnist-plain", retired: "fashion-mnist-plain-v1",
+      identity: 0x2A5A_57E8_ECE0_70B2),
   ]
 
   @Test(arguments: files)
@@ -53,7 +72,8 @@ import Testing
   }
 
   @Test func retiredModelsAreListedApartAndGoByTheirOwnNames() throws {
-    #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1"])
+    #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1", "mnist-v2", "mnist-binary-v2",
+                                           "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1"])
     #expect(ModelRegistry.retiredBuiltins.map(\.name) == ModelRegistry.retiredNames, "a retired weights file does not load")
     #expect(Set(ModelRegistry.builtinNames).isDisjoint(with: ModelRegistry.retiredNames))
     #expect(ModelRegistry.builtins.allSatisfy { ModelRegistry.formerName(ofBuiltin: $0.name) == nil })

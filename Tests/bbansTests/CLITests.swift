@@ -180,6 +180,47 @@ import TestSupport
   /// --posterior from scratch and onto a diagonal model with --start-from: each flow trains,
   /// is listed by `bbans models`-style architecture, and codes a file that comes back; a flow
   /// model cannot take another flow.
+  /// `bbans convert`: the int16 form of a trained model, with its figures measured when asked;
+  /// it codes and decodes, and archives record it; bad options and names are refused in one
+  /// line and write nothing; an existing output needs -f; `evaluate --arithmetic` measures it.
+  @Test func convertToInt16Arithmetic() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (_, idx, bytes) = try fixtures(in: folder)
+    let trained = try run(["train", idx.path, "-o", "f.bbm", "--hidden", "16", "--latents", "3", "--components", "2",
+                           "--epochs", "1", "--threads", "1"], in: folder)
+    #expect(trained.status == 0, "\(trained.stderr)")
+    let converted = try run(["convert", "f.bbm", "-o", "i.bbm", "--arithmetic", "int16", "--validation-data", idx.path],
+                            in: folder)
+    #expect(converted.status == 0, "\(converted.stderr)")
+    #expect(String(decoding: converted.stdout, as: UTF8.self).contains("with int16 arithmetic: validation"))
+    let float = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("f.bbm"))))
+    let model = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent("i.bbm"))))
+    #expect(model.architecture.arithmetic == .int16 && model.name == "i" && model.figures.total > 0)
+    #expect(model.identity != float.identity)
+    for command in [["compress", idx.path, "--model", "i.bbm", "-o", "i.bba", "-f"], ["decompress", "i.bba", "--model", "i.bbm", "-o", "i.idx", "-f"]] {
+      let result = try run(command, in: folder)
+      #expect(result.status == 0, "\(result.stderr)")
+    }
+    #expect(try Data(contentsOf: folder.appendingPathComponent("i.idx")) == bytes)
+    let evaluated = try run(["evaluate", "f.bbm", idx.path, "--samples", "1", "--arithmetic", "int16", "--all"], in: folder)
+    #expect(evaluated.status == 0 && String(decoding: evaluated.stdout, as: UTF8.self).contains("(int16 arithmetic)"),
+            "\(evaluated.stderr)")
+    for (arguments, message) in [
+      (["convert", "f.bbm", "-o", "x.bbm", "--arithmetic", "int8"], "--arithmetic must be one of float32, int16, not 'int8'"),
+      (["convert", "f.bbm", "-o", "i.bbm", "--arithmetic", "int16"], "i.bbm exists; use -f to overwrite it"),
+      (["convert", "f.bbm", "-o", "mnist.bbm", "--arithmetic", "int16"], "is a built-in model's"),
+      (["convert", "missing.bbm", "-o", "x.bbm", "--arithmetic", "int16"], "missing.bbm"),
+      (["convert", "f.bbm", "-o", "x.bbm", "--arithmetic", "int16", "--last", "5"], "--last needs --validation-data"),
+    ] {
+      let refused = try run(arguments, in: folder)
+      let stderr = refused.stderr
+      #expect(refused.status != 0 && stderr.contains(message) && stderr.hasPrefix("bbans: error: "), "\(arguments): \(stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.bbm").path))
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("mnist.bbm").path))
+    }
+  }
+
   @Test func trainWithAFlowPosterior() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -144,6 +144,26 @@ else
   echo "make.sh: retired/ kept as it is (mnist, mnist-binary, fashion-mnist are no longer the v1 models)"
 fi
 
+# Archives of the Float models that the int16 ones replaced (issue 18: mnist-v2, mnist-binary-v2,
+# fashion-mnist-v2 and the three plain models' -v1), made with the bbans of commit bc96b87, the
+# last build in which they were current: the two files above that the row-summary models made
+# (moved to retired/ as fashion-mnist-20-v2 and fashion-mnist-20-binary-v2, with copies of their
+# originals), and copies of the retired data coded with mnist and the plain models. Re-made only
+# by that build (BBANS_V2, its binary), since every later one's mnist is the int16 model.
+if [[ -n "${BBANS_V2:-}" ]]; then
+  cp retired/digits-20.idx retired/digits-20-v2.idx
+  cp retired/digits-20.idx retired/digits-20-plain.idx
+  cp retired/digits-20-binary.idx retired/digits-20-binary-plain.idx
+  cp retired/fashion-mnist-20to39.idx retired/fashion-mnist-20to39-plain.idx
+  cp fashion-mnist-20.idx retired/fashion-mnist-20-v2.idx
+  cp fashion-mnist-20-binary.idx retired/fashion-mnist-20-binary-v2.idx
+  for p in digits-20-v2.idx:mnist digits-20-plain.idx:mnist-plain digits-20-binary-plain.idx:mnist-binary-plain \
+           fashion-mnist-20to39-plain.idx:fashion-mnist-plain fashion-mnist-20-v2.idx:fashion-mnist \
+           fashion-mnist-20-binary-v2.idx:mnist-binary; do
+    "$BBANS_V2" compress "retired/${p%%:*}" -o "retired/${p%%:*}.bba" -f --model "${p##*:}" --chunk 64 --lanes 4 --threads 1
+  done
+fi
+
 # A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
 # (images-8bit-rows.idx is a copy of images-8bit.idx, so that the container's name gives its
 # original): added with the bbans of the commit that brought the row summary; the files above
@@ -153,3 +173,10 @@ cp images-8bit.idx images-8bit-rows.idx
   --context --context-features 2 --context-hidden 8 --context-neighbours 12 --rows 3,2 --context-deeper 6 \
   --hidden 16 --latents 4 --bucket-bits 8 --epochs 200 --batch-size 32 --learning-rate 1e-2 --seed 1 --threads 1
 "$bbans" compress images-8bit-rows.idx -o images-8bit-rows.idx.bba -f --model model-rows.bbm --chunk 64 --lanes 4 --threads 1
+
+# int16 arithmetic (weights file version 4, issue 18): model-rows.bbm's weights with the encoder
+# and decoder computed by the integer product, on another copy of the 8-bit images; added with
+# the bbans of the commit that brought it.
+cp images-8bit.idx images-8bit-int16.idx
+"$bbans" convert model-rows.bbm -o model-int16.bbm -f --arithmetic int16 --name golden-int16 --validation-data images-8bit.idx
+"$bbans" compress images-8bit-int16.idx -o images-8bit-int16.idx.bba -f --model model-int16.bbm --chunk 64 --lanes 4 --threads 1

@@ -54,6 +54,34 @@ func kernelBenchmark(inner: Int, columns: Int, level: Int) {
   }
 }
 
+/// The same product through the integer kernel (int16 arithmetic: the weights rounded once,
+/// outside the measurement; each call rounds A and sums exactly), in multiply-adds counted as
+/// 2 FLOP, to compare with the Float kernel's figures.
+func integerKernelBenchmark(inner: Int, columns: Int, level: Int) {
+  Benchmark("Integer kernel level \(level) \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
+    var generator = SeededGenerator(seed: UInt64(inner * 1000 + columns))
+    let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
+    let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
+    let bias = (0..<columns).map { _ in generator.nextFloat() - 0.5 }
+    var c = [Float](repeating: 0, count: batch * columns)
+    let kernel = b.withUnsafeBufferPointer { IntegerKernel(weights: $0.baseAddress!, inner: inner, columns: columns) }
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    let start = clock.now
+    a.withUnsafeBufferPointer { ap in
+      bias.withUnsafeBufferPointer { sp in
+        c.withUnsafeMutableBufferPointer { cp in
+          kernel.product(rows: batch, a: ap.baseAddress!, start: sp.baseAddress!, c: cp.baseAddress!, level: level)
+        }
+      }
+    }
+    let elapsed = seconds(clock.now - start)
+    benchmark.stopMeasurement()
+    blackHole(c[0])
+    benchmark.measurement(flopsPerSecond, Int(2 * Double(batch * inner * columns) / elapsed))
+  }
+}
+
 /// One batch of 32 images through the encoder (posterior) and the decoder (likelihood
 /// parameters at the posterior means).
 func inferenceBenchmark(_ name: String, model: VAE) {
@@ -113,6 +141,7 @@ let benchmarks: @Sendable () -> Void = {
     for (inner, columns) in [(784, 500), (500, 500), (500, 100), (50, 500), (500, 1568), (500, 300), (300, 3136),
                              (10, 64), (64, 9)] {
       kernelBenchmark(inner: inner, columns: columns, level: level)
+      integerKernelBenchmark(inner: inner, columns: columns, level: level)
     }
   }
 
@@ -120,6 +149,9 @@ let benchmarks: @Sendable () -> Void = {
     height: 28, width: 28, encoderHidden: [500, 500], decoderHidden: [500, 500], latentCount: 50, bucketBits: 12,
     likelihood: .betaBinomial)
   inferenceBenchmark("784-500-500-50 beta-binomial random weights", model: VAE(randomWith: architecture, seed: 1))
+  var integer = architecture
+  integer.arithmetic = .int16
+  inferenceBenchmark("784-500-500-50 beta-binomial random weights int16", model: VAE(randomWith: integer, seed: 1))
   for builtin in ModelRegistry.builtins {
     inferenceBenchmark("built-in \(builtin.name)", model: builtin.vae)
     if builtin.architecture.context?.rows != nil { rowContextBenchmark("built-in \(builtin.name)", model: builtin.vae) }

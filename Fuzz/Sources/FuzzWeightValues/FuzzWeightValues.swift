@@ -21,7 +21,7 @@ let models: [VAE] = {
   let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("testdata/golden")
   let golden = ["model-8bit.bbm", "model-binary.bbm", "model-rows.bbm", "model-householder.bbm", "model-iaf.bbm",
-                "model-sylvester.bbm"].compactMap { name in
+                "model-sylvester.bbm", "model-int16.bbm"].compactMap { name in
     FileManager.default.contents(atPath: folder.appendingPathComponent(name).path).flatMap { try? VAE(contentsOf: [UInt8]($0)) }
   }
   // Every head and both paths of the mixture (up to 4 components side by side, more one by one).

@@ -13,6 +13,13 @@ typedef struct {
   /// decode): the name it had when it was current, which the archives made with it record.
   /// NULL for a current model.
   const char *former_name;
+  /// NULL for the model the file holds. Otherwise the arithmetic ("int16") of another model made
+  /// from the file's weights (docs/MODEL_FORMAT.md, "Arithmetic"): the model `bbans convert
+  /// --arithmetic` writes, with the validation figures below, whose identity is the hash of the
+  /// weights file that model serializes to, recorded in `identity` (the registry checks it).
+  const char *arithmetic;
+  double reconstruction, kl;
+  unsigned long long identity;
 } bbans_builtin_model;
 
 /// The number of built-in models, current and retired.
