@@ -79,3 +79,15 @@ train mnist-plain         "$M" --likelihood beta-binomial $PLAIN --epochs 12 --v
 train mnist-binary-plain  "$M" --likelihood bernoulli $PLAIN --epochs 12 --validation 10000 --validate-every 2 --weight-decay 0.01
 train fashion-mnist-plain "$F/train-images-idx3-ubyte.gz" --likelihood beta-binomial $PLAIN --epochs 10 \
   --validation-data "$F/t10k-images-idx3-ubyte.gz" --validate-every 2 --weight-decay 0.05
+
+# int16 arithmetic (issue 18, docs/MODELS.md "int16 arithmetic"): every current built-in model is
+# the int16 form of the Float weights file above, made by the registry as this command writes it
+# (Sources/BuiltinModels/BuiltinModels.c records each one's figures and identity, which these
+# commands print). The Float models are built in as retired models (NAME-v2 for the row-summary
+# ones, NAME-v1 for the plain ones), which is what the commands convert; with the files above,
+# "$out/$name.bbm" is the same model. The output: docs/training/int16-convert.log.
+for name in mnist-v2 mnist-binary-v2 fashion-mnist-v2 mnist-plain-v1 mnist-binary-plain-v1 fashion-mnist-plain-v1; do
+  case $name in fashion*) data="$F/train-images-idx3-ubyte.gz" ;; *) data="$M" ;; esac
+  "$B" convert "$name" -o "$out/${name%-v?}-int16.bbm" -f --arithmetic int16 --name "${name%-v?}" --builtin-name \
+    --validation-data "$data" --last 10000
+done | tee "$out/int16-convert.log"
