@@ -128,21 +128,89 @@ ALWAYS_INLINE float finish(int32_t acc, float inverse_row_scale, float column_sc
   return start + ((float)acc * inverse_row_scale) * column_scale;
 }
 
-// The scalar version: the same sums in the plainest order.
+// The portable version: tiles of up to 4 rows × 8 columns whose int32 sums stay in registers
+// while the pairs of inputs go by. On x86-64 with SSE2's pmaddwd (8 products per instruction,
+// like the AVX2 tile below at half the width); elsewhere (NEON) with vector extensions, each
+// pair's weights split into the first and second input's and widened to int32. Exact sums, so
+// both give the AVX2 version's bits. (BBANS_INT16_GENERIC builds the second on x86-64 too, so
+// that it can be checked on a machine without NEON.)
+#if defined(__x86_64__) && !defined(BBANS_INT16_GENERIC)
+#define PORTABLE_TILE(ROWS_)                                                                    \
+  do {                                                                                          \
+    enum { ROWS = ROWS_ };                                                                      \
+    __m128i acc[ROWS][2];                                                                       \
+    for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = _mm_setzero_si128();                \
+    const int16_t *wp = packed + j * 2;                                                         \
+    const int16_t *qp = q + r * pairs * 2;                                                      \
+    for (ptrdiff_t k = 0; k < pairs; k++) {                                                     \
+      const __m128i w0 = _mm_loadu_si128((const __m128i *)wp);                                  \
+      const __m128i w1 = _mm_loadu_si128((const __m128i *)(wp + 8));                            \
+      for (int i = 0; i < ROWS; i++) {                                                          \
+        int32_t pair;                                                                           \
+        memcpy(&pair, qp + i * pairs * 2 + 2 * k, sizeof pair);                                 \
+        const __m128i x = _mm_set1_epi32(pair);                                                 \
+        acc[i][0] = _mm_add_epi32(acc[i][0], _mm_madd_epi16(x, w0));                            \
+        acc[i][1] = _mm_add_epi32(acc[i][1], _mm_madd_epi16(x, w1));                            \
+      }                                                                                         \
+      wp += padded * 2;                                                                         \
+    }                                                                                           \
+    for (int i = 0; i < ROWS; i++) {                                                            \
+      int32_t sums[8];                                                                          \
+      _mm_storeu_si128((__m128i *)sums, acc[i][0]);                                             \
+      _mm_storeu_si128((__m128i *)(sums + 4), acc[i][1]);                                       \
+      store_sums(sums, columns - j < 8 ? columns - j : 8, inverse_scales[r + i], column_scales + j, \
+                 start ? start + j : NULL, c + (r + i) * c_row_stride + j);                     \
+    }                                                                                           \
+  } while (0)
+#else
+typedef int16_t v8i16 __attribute__((vector_size(16)));
+typedef int16_t v4i16 __attribute__((vector_size(8)));
+typedef int32_t v4i32 __attribute__((vector_size(16)));
+#define PORTABLE_TILE(ROWS_)                                                                    \
+  do {                                                                                          \
+    enum { ROWS = ROWS_ };                                                                      \
+    v4i32 acc[ROWS][2];                                                                         \
+    for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = (v4i32){0, 0, 0, 0};                 \
+    const int16_t *wp = packed + j * 2;                                                         \
+    const int16_t *qp = q + r * pairs * 2;                                                      \
+    for (ptrdiff_t k = 0; k < pairs; k++) {                                                     \
+      v4i32 first[2], second[2];                                                                \
+      for (int v = 0; v < 2; v++) {                                                             \
+        v8i16 w;                                                                                \
+        memcpy(&w, wp + 8 * v, sizeof w);                                                       \
+        first[v] = __builtin_convertvector(__builtin_shufflevector(w, w, 0, 2, 4, 6), v4i32);   \
+        second[v] = __builtin_convertvector(__builtin_shufflevector(w, w, 1, 3, 5, 7), v4i32);  \
+      }                                                                                         \
+      for (int i = 0; i < ROWS; i++) {                                                          \
+        const int32_t x0 = qp[i * pairs * 2 + 2 * k], x1 = qp[i * pairs * 2 + 2 * k + 1];       \
+        for (int v = 0; v < 2; v++) acc[i][v] += first[v] * x0 + second[v] * x1;               \
+      }                                                                                         \
+      wp += padded * 2;                                                                         \
+    }                                                                                           \
+    for (int i = 0; i < ROWS; i++) {                                                            \
+      int32_t sums[8];                                                                          \
+      memcpy(sums, &acc[i][0], sizeof acc[i][0]);                                               \
+      memcpy(sums + 4, &acc[i][1], sizeof acc[i][1]);                                           \
+      store_sums(sums, columns - j < 8 ? columns - j : 8, inverse_scales[r + i], column_scales + j, \
+                 start ? start + j : NULL, c + (r + i) * c_row_stride + j);                     \
+    }                                                                                           \
+  } while (0)
+#endif
+
+// Up to 8 outputs of one row from their sums.
+ALWAYS_INLINE void store_sums(const int32_t *sums, ptrdiff_t count, float inverse_row_scale,
+                              const float *column_scales, const float *start, float *c) {
+  for (ptrdiff_t l = 0; l < count; l++) c[l] = finish(sums[l], inverse_row_scale, column_scales[l], start ? start[l] : 0.0f);
+}
+
 static void block_portable(
     ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t pairs, const int16_t *q, const float *inverse_scales,
     const int16_t *packed, const float *column_scales, const float *start, float *c, ptrdiff_t c_row_stride) {
   const ptrdiff_t padded = padded_columns(columns);
-  for (ptrdiff_t r = 0; r < rows; r++) {
-    const int16_t *qr = q + r * pairs * 2;
-    for (ptrdiff_t j = 0; j < columns; j++) {
-      int32_t acc = 0;
-      for (ptrdiff_t k = 0; k < pairs; k++) {
-        const int16_t *wp = packed + (k * padded + j) * 2;
-        acc += (int32_t)qr[2 * k] * wp[0] + (int32_t)qr[2 * k + 1] * wp[1];
-      }
-      c[r * c_row_stride + j] = finish(acc, inverse_scales[r], column_scales[j], start ? start[j] : 0.0f);
-    }
+  for (ptrdiff_t j = 0; j < columns; j += 8) {
+    ptrdiff_t r = 0;
+    for (; r + 4 <= rows; r += 4) PORTABLE_TILE(4);
+    for (; r < rows; r++) PORTABLE_TILE(1);
   }
 }
 
