@@ -47,15 +47,19 @@ ALWAYS_INLINE uint32_t magnitude_bits(float x) {
   return u & 0x7fffffffu;
 }
 
-// The exponent E of the largest magnitude, from its bits (see bbans_int16_scale).
+// The exponent E of the largest magnitude, from its bits (see CDense.h).
 static int exponent_of(uint32_t magnitude) {
   if (magnitude >= 0x7f800000u) return 128;
   if (magnitude < (uint32_t)(127 - 60) << 23) return -60;
   return (int)(magnitude >> 23) - 127;
 }
 
-float bbans_int16_scale(float largest, int bits) {
-  return power_of_two(bits - 1 - exponent_of(magnitude_bits(largest)));
+// The scale 2^e of a vector whose largest magnitude has these bits, rounded to `bits` bits
+// (CDense.h), and its inverse 2^−e.
+ALWAYS_INLINE void scales_of(uint32_t largest, int bits, float *scale, float *inverse) {
+  const int e = bits - 1 - exponent_of(largest);
+  *scale = power_of_two(e);
+  *inverse = power_of_two(-e);
 }
 
 ALWAYS_INLINE int16_t quantize(float x, float scale, float limit) {
@@ -67,10 +71,6 @@ ALWAYS_INLINE int16_t quantize(float x, float scale, float limit) {
   // and subtracting it back is exact.
   v = (v + 12582912.0f) - 12582912.0f;
   return (int16_t)v;
-}
-
-int16_t bbans_int16_quantize(float x, float scale, int bits) {
-  return quantize(x, scale, (float)(1 << bits));
 }
 
 static ptrdiff_t padded_columns(ptrdiff_t columns) { return (columns + 15) / 16 * 16; }
@@ -92,9 +92,8 @@ void bbans_int16_pack(
       const uint32_t m = magnitude_bits(w[t * row_stride + j]);
       if (m > largest) largest = m;
     }
-    const int e = bits - 1 - exponent_of(largest);
-    const float scale = power_of_two(e);
-    column_scales[j] = power_of_two(-e);
+    float scale;
+    scales_of(largest, bits, &scale, &column_scales[j]);
     for (ptrdiff_t t = 0; t < inner; t++)
       packed[(t / 2) * padded * 2 + j * 2 + t % 2] = quantize(w[t * row_stride + j], scale, limit);
   }
@@ -114,9 +113,8 @@ ALWAYS_INLINE void quantize_rows(
       const uint32_t m = magnitude_bits(row[t]);
       largest = m > largest ? m : largest;
     }
-    const int e = bits - 1 - exponent_of(largest);
-    const float scale = power_of_two(e);
-    inverse_scales[r] = power_of_two(-e);
+    float scale;
+    scales_of(largest, bits, &scale, &inverse_scales[r]);
     int16_t *out = q + r * pairs * 2;
     for (ptrdiff_t t = 0; t < inner; t++) out[t] = quantize(row[t], scale, limit);
     if (inner % 2) out[inner] = 0;
@@ -285,9 +283,8 @@ __attribute__((target("avx2"))) static void quantize_rows_avx2(
       const uint32_t m = magnitude_bits(row[t]);
       largest = m > largest ? m : largest;
     }
-    const int e = bits - 1 - exponent_of(largest);
-    const float scale = power_of_two(e);
-    inverse_scales[r] = power_of_two(-e);
+    float scale;
+    scales_of(largest, bits, &scale, &inverse_scales[r]);
     const __m256 scale8 = _mm256_set1_ps(scale);
     int16_t *out = q + r * pairs * 2;
     t = 0;

@@ -71,20 +71,17 @@ int bbans_dense_supported_level(void);
 int bbans_int16_activation_bits(ptrdiff_t inner);
 int bbans_int16_weight_bits(ptrdiff_t inner);
 
-/// The power of two 2^e that a vector whose largest magnitude is `largest` is multiplied by
-/// before rounding to `bits` bits: e = bits − 1 − E for largest in [2^E, 2^(E+1)), so that the
-/// scaled largest lies in [2^(bits−1), 2^bits). Read off the float's exponent bits (no libm).
-/// E is taken as −60 for anything below 2^−60 (0 included) and 128 for ∞ or NaN.
-float bbans_int16_scale(float largest, int bits);
-
-/// q = round(x · scale) to nearest, ties to even, clamped to ±2^bits; NaN gives 0. `scale` a
-/// power of two, so x · scale is exact (or ±∞, then clamped).
-int16_t bbans_int16_quantize(float x, float scale, int bits);
+/// The rounding of a vector to `bits` bits (the weights' columns, the input rows): it is
+/// multiplied by s = 2^e, e = bits − 1 − E for a largest magnitude in [2^E, 2^(E+1)), read off
+/// the float's exponent bits (no libm; E is taken as −60 below 2^−60, 0 included, and 128 for
+/// ∞ or NaN), so that the scaled largest lies in [2^(bits−1), 2^bits); then each value becomes
+/// q = round(x · s) to nearest, ties to even, clamped to ±2^bits, NaN giving 0 (x · s is exact,
+/// or ±∞ and then clamped).
 
 /// Packs the weights W (inner × columns, W[t][j] = w[t · row_stride + j]) for the integer
 /// product: packed[(t/2) · padded · 2 + j · 2 + t % 2] = round(W[t][j] · 2^f_j), zero in the
 /// padding (t ≥ inner, j ≥ columns); column_scales[j] = 2^−f_j (1 in the padding), with 2^f_j
-/// = bbans_int16_scale(max_t |W[t][j]|, weight bits). packed holds ⌈inner/2⌉ · padded · 2
+/// the scale of column j at the weight bits (above). packed holds ⌈inner/2⌉ · padded · 2
 /// values and column_scales `padded`, padded = columns rounded up to a multiple of 16.
 void bbans_int16_pack(
     ptrdiff_t inner, ptrdiff_t columns, const float *w, ptrdiff_t row_stride,
@@ -92,7 +89,7 @@ void bbans_int16_pack(
 
 /// C = start + A·W with W packed by bbans_int16_pack:
 ///
-///     q_r[t] = bbans_int16_quantize(A(r, t), s_r, bits_a),  s_r = bbans_int16_scale(max_t |A(r, t)|, bits_a)
+///     q_r[t] = A(r, t) rounded with s_r, the scale of row r at bits_a (above)
 ///     acc    = Σ_t q_r[t] · packed W[t][j]                  (exact, in int32)
 ///     C[r][j] = start[j] + ((float)acc · (1 / s_r)) · column_scales[j]
 ///
