@@ -210,7 +210,10 @@ extension VAE {
       // The posterior: a kind name, then its sizes.
       let kind = try r.text("posterior kind")
       let sizes = try r.sizes("posterior sizes")
+      // A version-3 file holds a flow (a diagonal posterior is written as version 1 or 2), so it
+      // does not know "diagonal"; version 4 names whatever posterior the model has.
       switch (kind, sizes.count) {
+      case ("diagonal", _) where version < 4: throw ModelError.unknownPosterior(kind)
       case ("diagonal", 0): posterior = .diagonal
       case ("householder", 1): posterior = .householder(steps: sizes[0])
       case ("iaf", 3): posterior = .iaf(steps: sizes[0], hidden: sizes[1], context: sizes[2])

@@ -184,6 +184,13 @@ struct WeightsFileTests {
     #expect(throws: ModelError.unknownPosterior("householdex")) { try VAE.architecture(ofWeightsFile: bytes) }
     #expect(readError(bytes) == .unknownPosterior("householdex"))
     #expect(readError(bytes)?.description == "the model file's posterior is 'householdex', which this build does not know")
+    // "diagonal" is a posterior kind of version 4 only: a version-3 file holds a flow.
+    bytes = model.serialized()
+    bytes.replaceSubrange((at - 4)..<(at + 19), with: [8, 0, 0, 0] + Array("diagonal".utf8) + [0, 0, 0, 0])
+    #expect(throws: ModelError.unknownPosterior("diagonal")) { try VAE.architecture(ofWeightsFile: bytes) }
+    bytes[8] = 4
+    bytes.insert(contentsOf: [7, 0, 0, 0] + Array("float32".utf8), at: at - 4 + 16)
+    #expect(try VAE.architecture(ofWeightsFile: bytes).posterior == .diagonal)
     // householder with two sizes: the size count field follows the name.
     bytes = model.serialized()
     bytes.replaceSubrange((at + 11)..<(at + 15), with: [2, 0, 0, 0])
