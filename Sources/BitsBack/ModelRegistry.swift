@@ -133,9 +133,11 @@ public enum ModelRegistry {
     var size = bytes.count
     if let arithmetic = derivedArithmetic(entry) {
       guard arithmetic != vae.architecture.arithmetic else { return nil }
-      vae = vae.converted(to: arithmetic, figures: NegativeELBO(reconstruction: entry.reconstruction, kl: entry.kl))
-      guard vae.identity == UInt64(entry.identity) else { return nil }
-      size = vae.serialized().count
+      let (converted, file) = vae.convertedFile(
+        to: arithmetic, figures: NegativeELBO(reconstruction: entry.reconstruction, kl: entry.kl))
+      guard converted.identity == UInt64(entry.identity) else { return nil }
+      vae = converted
+      size = file.count
     }
     return CodingModel(name: String(cString: entry.name), vae: vae, fileSize: size)
   }

@@ -109,7 +109,20 @@ public struct VAE: Sendable {
   /// What `bbans convert` writes: the same weights with another arithmetic, the summary saying
   /// so, and the figures measured with it (zero parts for none).
   public func converted(to arithmetic: Arithmetic, figures: NegativeELBO) -> VAE {
-    with(arithmetic: arithmetic).with(summary: summary + "; \(arithmetic.name) arithmetic (bbans convert)", figures: figures)
+    convertedFile(to: arithmetic, figures: figures).model
+  }
+
+  /// `converted(to:figures:)`, and the weights file it serializes to: the model is built once,
+  /// its identity hashed from that file.
+  package func convertedFile(to arithmetic: Arithmetic, figures: NegativeELBO) -> (model: VAE, file: [UInt8]) {
+    var a = architecture
+    a.arithmetic = arithmetic
+    let summary = summary + "; \(arithmetic.name) arithmetic (bbans convert)"
+    let file = VAE.serialize(architecture: a, name: name, summary: summary, figures: figures, encoder: encoder,
+                             decoder: decoder, context: context, rows: rows, flows: flows)
+    let model = VAE(architecture: a, name: name, summary: summary, figures: figures, encoder: encoder, decoder: decoder,
+                    context: context, rows: rows, flows: flows, identity: XXH64.hash(file))
+    return (model, file)
   }
 
   /// The same weights computed with another arithmetic: another model, with its own identity.

@@ -421,8 +421,15 @@ struct ByteWriter {
   mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
   mutating func f64(_ v: Double) { u64(v.bitPattern) }
   mutating func text(_ s: String) { let u = Array(s.utf8); u32(u.count); bytes.append(contentsOf: u) }
+  /// Each value's bit pattern, little-endian, as `u32` writes it, stored in place (the weights
+  /// files are megabytes, and every model built in memory is serialized once for its identity).
   mutating func floats(_ v: [Float]) {
-    bytes.reserveCapacity(bytes.count + 4 * v.count)
-    for x in v { u32(x.bitPattern) }
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: 4 * v.count))
+    bytes.withUnsafeMutableBytes { raw in
+      for (i, x) in v.enumerated() {
+        raw.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: start + 4 * i, as: UInt32.self)
+      }
+    }
   }
 }
