@@ -52,13 +52,8 @@ struct Convert: ParsableCommand {
   }
 
   private func convert() throws {
-    let modelName = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
-    guard !modelName.isEmpty else {
-      throw TrainError("the model needs a name: give --name or an output file name with a base name")
-    }
-    if !builtinName && (ModelRegistry.builtinNames + ModelRegistry.retiredNames).contains(modelName) {
-      throw TrainError("the model's name '\(modelName)' is a built-in model's; choose another with --name, or another output file name")
-    }
+    let modelName = Train.modelName(name, output: output)
+    try Train.checkName(modelName, given: name != nil, builtinName: builtinName)
     if FileManager.default.fileExists(atPath: output) && !force {
       throw TrainError("\(output) exists; use -f to overwrite it")
     }
@@ -67,16 +62,10 @@ struct Convert: ParsableCommand {
     var converted = source.with(name: modelName).converted(to: target, figures: NegativeELBO(reconstruction: 0, kl: 0))
     if let validationData {
       let a = converted.architecture
-      var images = try TrainingImages.load(path: validationData)
-      guard images.shape == (a.height, a.width, a.channels) else {
-        throw TrainError("\(model) is a model of \(a.height)×\(a.width)×\(a.channels) images, but \(validationData) holds \(images.shape.height)×\(images.shape.width)×\(images.shape.channels) images")
-      }
+      var images = try TrainingImages.load(path: validationData, for: a, model: model)
       let count = min(last ?? images.count, images.count)
-      guard count > 0 else { throw TrainError("\(validationData) holds no images") }
       images = images.suffix(count)
-      if a.likelihood.isBinary {
-        images.binarize(seed: 0x5EED_B1A5, alreadyBinary: images.pixels.allSatisfy { $0 <= 1 })
-      }
+      images.binarizeForValidation(a)
       let threads = threads ?? Train.defaultThreads
       let figures = images.pixels.withUnsafeBufferPointer {
         converted.discretizedNegativeELBO(pixels: $0, count: count, seed: 1, threads: threads)
@@ -86,14 +75,7 @@ struct Convert: ParsableCommand {
                    modelName, target.name, figures.total, figures.reconstruction, figures.kl, count))
     }
     let bytes = converted.serialized()
-    let temporary = output + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-      throw TrainError("cannot write \(temporary)")
-    }
-    guard rename(temporary, output) == 0 else {
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw TrainError("cannot rename \(temporary) to \(output)")
-    }
+    try Train.writeAtomically(bytes, to: output)
     print("bbans convert: wrote \(output) (\(bytes.count) bytes, identity \(String(format: "%016llx", converted.identity)))")
   }
 }

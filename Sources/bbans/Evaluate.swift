@@ -58,20 +58,14 @@ struct Evaluate: ParsableCommand {
     var vae = coding.vae
     if let arithmetic { vae = vae.with(arithmetic: try Convert.arithmetic(named: arithmetic)) }
     let a = vae.architecture
-    var images = try TrainingImages.load(path: data)
-    guard images.shape == (a.height, a.width, a.channels) else {
-      throw TrainError("\(model) is a model of \(a.height)×\(a.width)×\(a.channels) images, but \(data) holds \(images.shape.height)×\(images.shape.width)×\(images.shape.channels) images")
-    }
-    guard images.count > 0 else { throw TrainError("\(data) holds no images") }
+    var images = try TrainingImages.load(path: data, for: a, model: model)
     let total = images.count
     let count = all ? total : min(last ?? Self.defaultImages, total)
     if let last, last > total {
       throw TrainError("--last \(last) asks for more images than the \(total) in \(data); use --all")
     }
     images = images.suffix(count)
-    if a.likelihood.isBinary {
-      images.binarize(seed: 0x5EED_B1A5, alreadyBinary: images.pixels.allSatisfy { $0 <= 1 })
-    }
+    images.binarizeForValidation(a)
     let threads = threads ?? Train.defaultThreads
     let started = Date()
     print("bbans evaluate: \(coding.name)\(arithmetic.map { " (\($0) arithmetic)" } ?? "") on the last \(count) of \(total) images of \(a.height)×\(a.width)×\(a.channels), "

@@ -170,17 +170,27 @@ struct Train: ParsableCommand {
   var threadCount: Int { threads ?? Self.defaultThreads }
 
   /// The model's name: `--name`, or the output file's base name.
-  var modelName: String { name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent }
+  var modelName: String { Self.modelName(name, output: output) }
+
+  /// `name`, or else the base name of the file `output`.
+  static func modelName(_ name: String?, output: String) -> String {
+    name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+  }
 
   /// Refuses an empty name, and a built-in model's name (current or retired) unless
   /// `--builtin-name` allows it.
   func checkName() throws {
-    let modelName = modelName
+    try Self.checkName(modelName, given: name != nil, builtinName: builtinName)
+  }
+
+  /// The check of `checkName` for a name given with --name (`given`) or taken from the output
+  /// file's, by `train` or `convert`.
+  static func checkName(_ modelName: String, given: Bool, builtinName: Bool) throws {
     guard !modelName.isEmpty else {
       throw TrainError("the model needs a name: give --name or an output file name with a base name")
     }
     if !builtinName && (ModelRegistry.builtinNames + ModelRegistry.retiredNames).contains(modelName) {
-      let source = name == nil ? "from the output file's name" : "given with --name"
+      let source = given ? "given with --name" : "from the output file's name"
       throw TrainError("the model's name '\(modelName)' (\(source)) is a built-in model's; choose another with --name, or another output file name")
     }
   }
@@ -354,7 +364,7 @@ struct Train: ParsableCommand {
         if let problem = model.nonFiniteValue {
           throw TrainError("training diverged in epoch \(epoch + 1): \(problem), so it was not written (a lower --learning-rate may help)")
         }
-        try writeAtomically(model.serialized(), to: output)
+        try Self.writeAtomically(model.serialized(), to: output)
         line += "  saved"
       }
       print(line)
@@ -365,8 +375,8 @@ struct Train: ParsableCommand {
                  best.map { String(format: "%.4f bits/dim", $0.total) } ?? "none", output))
   }
 
-  /// Writes to a temporary file beside `path`, then renames it over `path`.
-  private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+  /// Writes to a temporary file beside `path`, then renames it over `path` (`train`, `convert`).
+  static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
     guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
       throw TrainError("cannot write \(temporary)")
@@ -475,6 +485,23 @@ struct TrainingImages {
 
   func suffix(_ n: Int) -> TrainingImages {
     TrainingImages(shape: shape, count: n, pixels: Array(pixels[((count - n) * imageSize)...]))
+  }
+
+  /// The images of the file `path` for the model called `model`, of architecture `a`: refused
+  /// unless they have its shape and there is at least one (`evaluate`, `convert`).
+  static func load(path: String, for a: Architecture, model: String) throws -> TrainingImages {
+    let images = try load(path: path)
+    guard images.shape == (a.height, a.width, a.channels) else {
+      throw TrainError("\(model) is a model of \(a.height)×\(a.width)×\(a.channels) images, but \(path) holds \(images.shape.height)×\(images.shape.width)×\(images.shape.channels) images")
+    }
+    guard images.count > 0 else { throw TrainError("\(path) holds no images") }
+    return images
+  }
+
+  /// For a Bernoulli model, these images as `bbans train` validates on them: binarized once
+  /// with its validation seed (images already 0/1 stay as they are); others unchanged.
+  mutating func binarizeForValidation(_ a: Architecture) {
+    if a.likelihood.isBinary { binarize(seed: 0x5EED_B1A5, alreadyBinary: pixels.allSatisfy { $0 <= 1 }) }
   }
 
   /// Stochastic binarization once, with a fixed seed: 1 with probability v/255.
