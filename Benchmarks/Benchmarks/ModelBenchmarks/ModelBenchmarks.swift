@@ -25,14 +25,18 @@ func seconds(_ d: Duration) -> Double {
 }
 
 /// C (32 × columns) = bias + A (32 × inner) · B (inner × columns): the shapes of the layers of
-/// the models, with the kernel's version `level` (0 portable SSE2/NEON, 1 AVX2, 2 AVX-512F).
-func kernelBenchmark(inner: Int, columns: Int, level: Int) {
-  Benchmark("Dense kernel level \(level) \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
+/// the models, with the kernel's version `level` (0 portable SSE2/NEON, 1 AVX2, 2 AVX-512F);
+/// through the Float kernel, or with `integer` through the integer kernel (int16 arithmetic:
+/// the weights rounded once, outside the measurement; each call rounds A and sums exactly), on
+/// the same operands. Multiply-adds count as 2 FLOP either way.
+func kernelBenchmark(inner: Int, columns: Int, level: Int, integer: Bool = false) {
+  Benchmark("\(integer ? "Integer" : "Dense") kernel level \(level) \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
     var generator = SeededGenerator(seed: UInt64(inner * 1000 + columns))
     let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
     let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
     let bias = (0..<columns).map { _ in generator.nextFloat() - 0.5 }
     var c = [Float](repeating: 0, count: batch * columns)
+    let kernel = integer ? b.withUnsafeBufferPointer { IntegerKernel(weights: $0.baseAddress!, inner: inner, columns: columns) } : nil
     let clock = ContinuousClock()
     benchmark.startMeasurement()
     let start = clock.now
@@ -40,8 +44,12 @@ func kernelBenchmark(inner: Int, columns: Int, level: Int) {
       b.withUnsafeBufferPointer { bp in
         bias.withUnsafeBufferPointer { sp in
           c.withUnsafeMutableBufferPointer { cp in
-            DenseKernel.matrixProduct(rows: batch, columns: columns, inner: inner, a: ap.baseAddress!, b: bp.baseAddress!,
-                                      start: sp.baseAddress!, c: cp.baseAddress!, level: level)
+            if let kernel {
+              kernel.product(rows: batch, a: ap.baseAddress!, start: sp.baseAddress!, c: cp.baseAddress!, level: level)
+            } else {
+              DenseKernel.matrixProduct(rows: batch, columns: columns, inner: inner, a: ap.baseAddress!, b: bp.baseAddress!,
+                                        start: sp.baseAddress!, c: cp.baseAddress!, level: level)
+            }
           }
         }
       }
@@ -50,34 +58,6 @@ func kernelBenchmark(inner: Int, columns: Int, level: Int) {
     benchmark.stopMeasurement()
     blackHole(c[0])
     // A multiply and an add per (row, column, inner) triple.
-    benchmark.measurement(flopsPerSecond, Int(2 * Double(batch * inner * columns) / elapsed))
-  }
-}
-
-/// The same product through the integer kernel (int16 arithmetic: the weights rounded once,
-/// outside the measurement; each call rounds A and sums exactly), in multiply-adds counted as
-/// 2 FLOP, to compare with the Float kernel's figures.
-func integerKernelBenchmark(inner: Int, columns: Int, level: Int) {
-  Benchmark("Integer kernel level \(level) \(batch)x\(inner) times \(inner)x\(columns)") { benchmark in
-    var generator = SeededGenerator(seed: UInt64(inner * 1000 + columns))
-    let a = (0..<(batch * inner)).map { _ in generator.nextFloat() - 0.5 }
-    let b = (0..<(inner * columns)).map { _ in generator.nextFloat() - 0.5 }
-    let bias = (0..<columns).map { _ in generator.nextFloat() - 0.5 }
-    var c = [Float](repeating: 0, count: batch * columns)
-    let kernel = b.withUnsafeBufferPointer { IntegerKernel(weights: $0.baseAddress!, inner: inner, columns: columns) }
-    let clock = ContinuousClock()
-    benchmark.startMeasurement()
-    let start = clock.now
-    a.withUnsafeBufferPointer { ap in
-      bias.withUnsafeBufferPointer { sp in
-        c.withUnsafeMutableBufferPointer { cp in
-          kernel.product(rows: batch, a: ap.baseAddress!, start: sp.baseAddress!, c: cp.baseAddress!, level: level)
-        }
-      }
-    }
-    let elapsed = seconds(clock.now - start)
-    benchmark.stopMeasurement()
-    blackHole(c[0])
     benchmark.measurement(flopsPerSecond, Int(2 * Double(batch * inner * columns) / elapsed))
   }
 }
@@ -141,7 +121,7 @@ let benchmarks: @Sendable () -> Void = {
     for (inner, columns) in [(784, 500), (500, 500), (500, 100), (50, 500), (500, 1568), (500, 300), (300, 3136),
                              (10, 64), (64, 9)] {
       kernelBenchmark(inner: inner, columns: columns, level: level)
-      integerKernelBenchmark(inner: inner, columns: columns, level: level)
+      kernelBenchmark(inner: inner, columns: columns, level: level, integer: true)
     }
   }
 
