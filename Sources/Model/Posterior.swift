@@ -357,8 +357,9 @@ package struct PosteriorPass {
 
 /// What `PosteriorConditionals` needs of a model's flow beyond the encoder's outputs, laid out
 /// for it once per model (or chunk): the IAF's MADE weights by step, the output layer
-/// transposed to [output][unit].
-package struct FlowPlan: Sendable {
+/// transposed to [output][unit]. A class, so that the coder's per-dimension calls share it
+/// rather than copy its arrays.
+package final class FlowPlan: Sendable {
   package let architecture: Architecture
   let mask: MADEMask?
   /// Per step: b [H], W [(L + C)][H], W'ᵀ [2L][H], b' [2L], each concatenated over the steps.
@@ -646,51 +647,69 @@ package struct PosteriorConditionals {
       for r in 0..<rows { scale[r] = pivots[i * rows + r] }
     case .iaf(let steps, let h, _):
       let lo = VAE.logScaleRange.lowerBound, hi = VAE.logScaleRange.upperBound
-      let units = plan.mask!.firstUnit[i]
-      for r in 0..<rows {
-        mean[r] = Double(out[r * width + i])
-        scale[r] = Portable.exp(Double(Swift.min(Swift.max(out[r * width + l + i], lo), hi)))
-      }
-      let plan = plan, done = activated
+      let plan = plan, units = plan.mask!.firstUnit[i], done = activated
       activated = Swift.max(activated, units)
-      preActivations.withUnsafeBufferPointer { pre in
-        activations.withUnsafeMutableBufferPointer { act in
-          // Units that became final since the last dimension: their ReLU, once.
-          if units > done {
-            for k in 0..<steps {
-              let p = pre.baseAddress! + k * h * rows, a = act.baseAddress! + k * h * rows
-              for q in (done * rows)..<(units * rows) { a[q] = p[q] > 0 ? p[q] : 0 }
-            }
-          }
-          plan.secondWeights.withUnsafeBufferPointer { w in
-            sums.withUnsafeMutableBufferPointer { sum in
-              mean.withUnsafeMutableBufferPointer { mean in
-                scale.withUnsafeMutableBufferPointer { scale in
-                  shifts.withUnsafeMutableBufferPointer { shifts in
-                    factors.withUnsafeMutableBufferPointer { factors in
-                      let m = sum.baseAddress!, s = sum.baseAddress! + rows
-                      for k in 0..<steps {
-                        let x = UnsafePointer(act.baseAddress! + k * h * rows)
-                        let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
-                        Self.madeOutputs(units: units, rows: rows, activations: x, weights: (wm, ws),
-                                         bias: (plan.secondBias[k * 2 * l + i], plan.secondBias[k * 2 * l + l + i]), into: (m, s))
-                        // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
+      out.withUnsafeBufferPointer { out in
+        preActivations.withUnsafeBufferPointer { pre in
+          activations.withUnsafeMutableBufferPointer { act in
+            plan.secondWeights.withUnsafeBufferPointer { w in
+              sums.withUnsafeMutableBufferPointer { sum in
+                mean.withUnsafeMutableBufferPointer { mean in
+                  scale.withUnsafeMutableBufferPointer { scale in
+                    shifts.withUnsafeMutableBufferPointer { shifts in
+                      factors.withUnsafeMutableBufferPointer { factors in
+                        let out = out.baseAddress!, mean = mean.baseAddress!, scale = scale.baseAddress!
+                        // The base Gaussian: μ_i and σ_i = exp(clamped log σ_i), 4 rows at a time
+                        // (bit-identical to the scalar exp), the rest one by one.
                         var r = 0
-                        while r < rows {
-                          let n = Swift.min(4, rows - r)
+                        while r + 4 <= rows {
                           var x = SIMD4<Double>(repeating: 0)
-                          for q in 0..<n { x[q] = Double(Swift.min(Swift.max(VAE.finite(s[r + q]), lo), hi)) }
-                          let e4 = n == 4 ? Portable.exp(x) : SIMD4(Portable.exp(x[0]), n > 1 ? Portable.exp(x[1]) : 0,
-                                                                     n > 2 ? Portable.exp(x[2]) : 0, 0)
-                          for q in 0..<n {
-                            let e = e4[q], shift = Double(VAE.finite(m[r + q]))
-                            shifts[k * rows + r + q] = shift
-                            factors[k * rows + r + q] = e
-                            mean[r + q] = mean[r + q] * e + shift
-                            scale[r + q] = scale[r + q] * e
+                          for q in 0..<4 {
+                            mean[r + q] = Double(out[(r + q) * width + i])
+                            x[q] = Double(Swift.min(Swift.max(out[(r + q) * width + l + i], lo), hi))
                           }
-                          r += n
+                          let e = Portable.exp(x)
+                          for q in 0..<4 { scale[r + q] = e[q] }
+                          r += 4
                         }
+                        while r < rows {
+                          mean[r] = Double(out[r * width + i])
+                          scale[r] = Portable.exp(Double(Swift.min(Swift.max(out[r * width + l + i], lo), hi)))
+                          r += 1
+                        }
+                        // Units that became final since the last dimension: their ReLU, once.
+                        if units > done {
+                          for k in 0..<steps {
+                            let p = pre.baseAddress! + k * h * rows, a = act.baseAddress! + k * h * rows
+                            for q in (done * rows)..<(units * rows) { a[q] = p[q] > 0 ? p[q] : 0 }
+                          }
+                        }
+                        let m = sum.baseAddress!, s = sum.baseAddress! + rows
+                        for k in 0..<steps {
+                          let x = UnsafePointer(act.baseAddress! + k * h * rows)
+                          let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
+                          Self.madeOutputs(units: units, rows: rows, activations: x, weights: (wm, ws),
+                                           bias: (plan.secondBias[k * 2 * l + i], plan.secondBias[k * 2 * l + l + i]), into: (m, s))
+                          let shift = shifts.baseAddress! + k * rows, factor = factors.baseAddress! + k * rows
+                          // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
+                          var r = 0
+                          while r < rows {
+                            let n = Swift.min(4, rows - r)
+                            var x = SIMD4<Double>(repeating: 0)
+                            for q in 0..<n { x[q] = Double(Swift.min(Swift.max(VAE.finite(s[r + q]), lo), hi)) }
+                            let e4 = n == 4 ? Portable.exp(x) : SIMD4(Portable.exp(x[0]), n > 1 ? Portable.exp(x[1]) : 0,
+                                                                       n > 2 ? Portable.exp(x[2]) : 0, 0)
+                            for q in 0..<n {
+                              let e = e4[q], b = Double(VAE.finite(m[r + q]))
+                              shift[r + q] = b
+                              factor[r + q] = e
+                              mean[r + q] = mean[r + q] * e + b
+                              scale[r + q] = scale[r + q] * e
+                            }
+                            r += n
+                          }
+                        }
+                        for r in 0..<rows { mean[r] = Swift.min(Swift.max(mean[r], -bound), bound) }
                       }
                     }
                   }
@@ -700,6 +719,7 @@ package struct PosteriorConditionals {
           }
         }
       }
+      return
     }
     for r in 0..<rows { mean[r] = Swift.min(Swift.max(mean[r], -bound), bound) }
   }
@@ -793,19 +813,27 @@ package struct PosteriorConditionals {
         for a in 0..<rank { accumulated[a * rows + r] += factor[(i * rank + a) * rows + r] * e }
       }
     case .iaf(let steps, let h, let c):
-      let start = plan.mask!.firstUnit[i]
-      let plan = plan
+      let plan = plan, start = plan.mask!.firstUnit[i]
       preActivations.withUnsafeMutableBufferPointer { pre in
         plan.firstWeights.withUnsafeBufferPointer { w in
           sums.withUnsafeMutableBufferPointer { input in
-            for r in 0..<rows { mean[r] = values[r] }  // the level being inverted, in place
-            for k in stride(from: steps - 1, through: 0, by: -1) {
-              for r in 0..<rows {
-                mean[r] = (mean[r] - shifts[k * rows + r]) / factors[k * rows + r]
-                input[r] = VAE.finite(Float(mean[r]))
+            mean.withUnsafeMutableBufferPointer { level in
+              shifts.withUnsafeBufferPointer { shifts in
+                factors.withUnsafeBufferPointer { factors in
+                  // The level being inverted, in place: z_K,i, then z_{K−1},i = (z_K,i − m_K)/e_K, ….
+                  let level = level.baseAddress!, input = input.baseAddress!
+                  for r in 0..<rows { level[r] = values[r] }
+                  for k in stride(from: steps - 1, through: 0, by: -1) {
+                    let shift = shifts.baseAddress! + k * rows, factor = factors.baseAddress! + k * rows
+                    for r in 0..<rows {
+                      level[r] = (level[r] - shift[r]) / factor[r]
+                      input[r] = VAE.finite(Float(level[r]))
+                    }
+                    let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
+                    Self.madeInputs(units: start..<h, rows: rows, input: UnsafePointer(input), weights: weights, into: p)
+                  }
+                }
               }
-              let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
-              Self.madeInputs(units: start..<h, rows: rows, input: UnsafePointer(input.baseAddress!), weights: weights, into: p)
             }
           }
         }
