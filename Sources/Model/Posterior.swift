@@ -1,4 +1,5 @@
 import PortableMath
+import CDense
 
 // The posterior q(z|x) of `Posterior`: the reparameterized sample that training and the IWAE
 // bound use (`PosteriorPass`), and the conditionals q(z_i | z_<i, x) that the coder and the
@@ -688,8 +689,9 @@ package struct PosteriorConditionals {
                         for k in 0..<steps {
                           let x = UnsafePointer(act.baseAddress! + k * h * rows)
                           let wm = w.baseAddress! + (k * 2 * l + i) * h, ws = w.baseAddress! + (k * 2 * l + l + i) * h
-                          Self.madeOutputs(units: units, rows: rows, activations: x, weights: (wm, ws),
-                                           bias: (plan.secondBias[k * 2 * l + i], plan.secondBias[k * 2 * l + l + i]), into: (m, s))
+                          // m = b_m + Σ_u a_u w_m[u] and s likewise, u from 0 up, each row's own sequence.
+                          bbans_made_outputs(units, rows, x, wm, ws, plan.secondBias[k * 2 * l + i],
+                                             plan.secondBias[k * 2 * l + l + i], m, s)
                           let shift = shifts.baseAddress! + k * rows, factor = factors.baseAddress! + k * rows
                           // exp on 4 rows at a time (bit-identical to the scalar exp), the rest one by one.
                           var r = 0
@@ -722,68 +724,6 @@ package struct PosteriorConditionals {
       return
     }
     for r in 0..<rows { mean[r] = Swift.min(Swift.max(mean[r], -bound), bound) }
-  }
-
-  /// One MADE output pair for every row: m = b_m + Σ_u a_u w_m[u] and s likewise, u from 0 up,
-  /// one multiply and one add per term (never fused), 16 rows at a time in registers, then 4,
-  /// then one by one: the same bits as one row at a time.
-  @inline(__always)
-  private static func madeOutputs(
-    units: Int, rows: Int, activations x: UnsafePointer<Float>, weights: (UnsafePointer<Float>, UnsafePointer<Float>),
-    bias: (Float, Float), into out: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
-  ) {
-    let (wm, ws) = weights, (m, s) = out
-    var r = 0
-    func block<V: SIMD>(_: V.Type) where V.Scalar == Float {
-      while r + V.scalarCount <= rows {
-        var mv = V(repeating: bias.0), sv = V(repeating: bias.1)
-        for u in 0..<units {
-          let a = UnsafeRawPointer(x + u * rows + r).loadUnaligned(as: V.self)
-          mv = mv + a * wm[u]
-          sv = sv + a * ws[u]
-        }
-        UnsafeMutableRawPointer(m + r).storeBytes(of: mv, as: V.self)
-        UnsafeMutableRawPointer(s + r).storeBytes(of: sv, as: V.self)
-        r += V.scalarCount
-      }
-    }
-    block(SIMD16<Float>.self)
-    block(SIMD4<Float>.self)
-    while r < rows {
-      var mr = bias.0, sr = bias.1
-      for u in 0..<units {
-        let a = x[u * rows + r]
-        mr = mr + a * wm[u]
-        sr = sr + a * ws[u]
-      }
-      m[r] = mr; s[r] = sr
-      r += 1
-    }
-  }
-
-  /// Pre-activations of `units` gain input · w[u] for every row (x ← x + input · w[u], never
-  /// fused), 16 rows at a time with the input in registers, then 4, then one by one.
-  @inline(__always)
-  private static func madeInputs(
-    units: Range<Int>, rows: Int, input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>
-  ) {
-    var r = 0
-    func block<V: SIMD>(_: V.Type) where V.Scalar == Float {
-      while r + V.scalarCount <= rows {
-        let v = UnsafeRawPointer(input + r).loadUnaligned(as: V.self)
-        for u in units {
-          let p = x + u * rows + r
-          UnsafeMutableRawPointer(p).storeBytes(of: UnsafeRawPointer(p).loadUnaligned(as: V.self) + v * w[u], as: V.self)
-        }
-        r += V.scalarCount
-      }
-    }
-    block(SIMD16<Float>.self)
-    block(SIMD4<Float>.self)
-    while r < rows {
-      for u in units { x[u * rows + r] = x[u * rows + r] + input[r] * w[u] }
-      r += 1
-    }
   }
 
   /// Fixes dimension i of every row at `values[r]` (the coder: its bucket's centre).
@@ -830,7 +770,7 @@ package struct PosteriorConditionals {
                       input[r] = VAE.finite(Float(level[r]))
                     }
                     let p = pre.baseAddress! + k * h * rows, weights = w.baseAddress! + (k * (l + c) + i) * h
-                    Self.madeInputs(units: start..<h, rows: rows, input: UnsafePointer(input), weights: weights, into: p)
+                    bbans_made_inputs(start, h, rows, input, weights, p)
                   }
                 }
               }

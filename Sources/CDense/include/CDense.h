@@ -112,4 +112,21 @@ void bbans_int16_product(
     const float *start,
     float *c, ptrdiff_t c_row_stride);
 
+// ---------------------------------------------------------------------------------------------
+// MADE: the inner loops of the IAF posterior's conditionals (Sources/Model/Posterior.swift,
+// `PosteriorConditionals`), rows side by side; x is laid out [unit][row] (x[u · rows + r]).
+// Every level runs each row's scalar sequence below, so all give the same bits.
+
+/// m[r] = bm + Σ_{u < units} x[u·rows + r] · wm[u] and s[r] likewise with bs and ws, u
+/// ascending, one multiply and one add per term (never fused).
+void bbans_made_outputs(ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm, const float *ws,
+                        float bm, float bs, float *m, float *s);
+void bbans_made_outputs_at_level(int level, ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm,
+                                 const float *ws, float bm, float bs, float *m, float *s);
+
+/// x[u·rows + r] = x[u·rows + r] + input[r] · w[u] for lo ≤ u < hi (never fused).
+void bbans_made_inputs(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input, const float *w, float *x);
+void bbans_made_inputs_at_level(int level, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input,
+                                const float *w, float *x);
+
 #endif
