@@ -44,6 +44,7 @@ for entry in "${builds[@]}"; do
         images-8bit-householder.idx) model=(--model "$golden/model-householder.bbm") ;;
         images-binary-iaf.idx) model=(--model "$golden/model-iaf.bbm") ;;
         images-8bit-sylvester.idx) model=(--model "$golden/model-sylvester.bbm") ;;
+        fashion-mnist-20-binary-plain.idx) model=(--model mnist-binary-plain) ;;
         *) model=() ;;
       esac
       decoded="$work/$name-$level-$base"

@@ -12,8 +12,10 @@ import Testing
     /// The weights file in testdata/golden, or nil for none (zstd, stored) or a built-in model.
     let model: String?
     let method: ChunkMethod
-    /// The built-in model the container names (chosen from the data), if any.
+    /// The built-in model the container names (chosen from the data, or by name with
+    /// `--model` where `named`), if any.
     var builtin: String? = nil
+    var named = false
     var description: String { original }
   }
 
@@ -34,6 +36,8 @@ import Testing
     // logistics, the context network, PortableMath) across machines and builds.
     Golden(original: "fashion-mnist-20.idx", model: nil, method: .bitsBack, builtin: "fashion-mnist"),
     Golden(original: "fashion-mnist-20-binary.idx", model: nil, method: .bitsBack, builtin: "mnist-binary"),
+    // A built-in model with an IAF posterior (issue 17), by name.
+    Golden(original: "fashion-mnist-20-binary-plain.idx", model: nil, method: .bitsBack, builtin: "mnist-binary-plain", named: true),
   ]
 
   /// The options make.sh gives `bbans compress`: --chunk 64 --lanes 4 --threads 1, and
@@ -63,6 +67,7 @@ import Testing
   func reencodesToTheSameBytes(_ golden: Golden) throws {
     let original = try GoldenFiles.bytes(golden.original)
     let model = try golden.model.map { try GoldenFiles.model($0) }
+      ?? (golden.named ? golden.builtin.flatMap { ModelRegistry.builtin(named: $0) } : nil)
     let container = try Compressor.compress(original, options: options(model))
     let expected = try GoldenFiles.bytes(golden.original + ".bba")
     #expect(container.count == expected.count)

@@ -54,6 +54,11 @@ import Testing
     Golden(
       original: "fashion-mnist-20to39-plain.idx", recordedName: "fashion-mnist-plain", retired: "fashion-mnist-plain-v1",
       identity: 0x2A5A_57E8_ECE0_70B2),
+    // The int16 mnist-binary-plain that the model with an IAF posterior replaced (issue 17),
+    // made by the build before the replacement (commit cb90f1f).
+    Golden(
+      original: "digits-20-binary-plain-v2.idx", recordedName: "mnist-binary-plain", retired: "mnist-binary-plain-v2",
+      identity: 0x08E9_FEEB_FEB4_278B),
   ]
 
   @Test(arguments: files)
@@ -73,7 +78,8 @@ import Testing
 
   @Test func retiredModelsAreListedApartAndGoByTheirOwnNames() throws {
     #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1", "mnist-v2", "mnist-binary-v2",
-                                           "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1"])
+                                           "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1",
+                                           "mnist-binary-plain-v2"])
     #expect(ModelRegistry.retiredBuiltins.map(\.name) == ModelRegistry.retiredNames, "a retired weights file does not load")
     #expect(Set(ModelRegistry.builtinNames).isDisjoint(with: ModelRegistry.retiredNames))
     #expect(ModelRegistry.builtins.allSatisfy { ModelRegistry.formerName(ofBuiltin: $0.name) == nil })

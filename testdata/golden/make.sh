@@ -58,6 +58,10 @@ PY
 for f in fashion-mnist-20.idx fashion-mnist-20-binary.idx; do
   "$bbans" compress "$f" -o "$f.bba" -f --chunk 64 --lanes 4 --threads 1
 done
+# The built-in model with an IAF posterior (issue 17), by name, on a copy of the binary images.
+cp fashion-mnist-20-binary.idx fashion-mnist-20-binary-plain.idx
+"$bbans" compress fashion-mnist-20-binary-plain.idx -o fashion-mnist-20-binary-plain.idx.bba -f --model mnist-binary-plain \
+  --chunk 64 --lanes 4 --threads 1
 # Flow posteriors (issue 17; weights file version 3), each on a copy of its images: Householder
 # on the 8-bit images, IAF on the binary ones, Sylvester with a context head on the 8-bit ones.
 cp images-8bit.idx images-8bit-householder.idx; cp images-binary.idx images-binary-iaf.idx; cp images-8bit.idx images-8bit-sylvester.idx
@@ -162,6 +166,15 @@ if [[ -n "${BBANS_V2:-}" ]]; then
            fashion-mnist-20-binary-v2.idx:mnist-binary; do
     "$BBANS_V2" compress "retired/${p%%:*}" -o "retired/${p%%:*}.bba" -f --model "${p##*:}" --chunk 64 --lanes 4 --threads 1
   done
+fi
+
+# The int16 mnist-binary-plain that the model with an IAF posterior replaced (issue 17, now
+# mnist-binary-plain-v2), on a copy of the retired binary digits: made by the build of commit
+# cb90f1f, the last in which it was current (BBANS_PLAIN_V2, its binary).
+if [[ -n "${BBANS_PLAIN_V2:-}" ]]; then
+  cp retired/digits-20-binary.idx retired/digits-20-binary-plain-v2.idx
+  "$BBANS_PLAIN_V2" compress retired/digits-20-binary-plain-v2.idx -o retired/digits-20-binary-plain-v2.idx.bba -f \
+    --model mnist-binary-plain --chunk 64 --lanes 4 --threads 1
 fi
 
 # A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
