@@ -9,26 +9,14 @@
 // of twice, which would make the AVX-512 version disagree with the others.
 #pragma clang fp contract(off)
 
-#include "CDense.h"
+#include "kernel.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
-
-typedef float v4f __attribute__((vector_size(16)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v16f __attribute__((vector_size(64)));
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-// Loads and stores at any alignment (memcpy of a constant size becomes one instruction);
-// macros rather than functions, so that no vector crosses a function boundary.
-#define LOAD(VT, destination, pointer) memcpy(&(destination), (pointer), sizeof(VT))
-#define STORE(VT, pointer, source) memcpy((pointer), &(source), sizeof(VT))
 
 // The operands of one call, passed by pointer so that the tile functions take no vectors.
 typedef struct {
@@ -231,8 +219,7 @@ void bbans_dense_product_at_level(
     float *c, ptrdiff_t c_row_stride) {
   if (rows <= 0 || columns <= 0) return;
   const product_args p = {columns, inner, a, a_row_stride, a_inner_stride, b, b_row_stride, start, c, c_row_stride};
-  if (level > bbans_dense_supported_level()) level = bbans_dense_supported_level();
-  switch (level) {
+  switch (supported_level_at_most(level)) {
 #if defined(__x86_64__)
     case BBANS_DENSE_AVX512: product_avx512(&p, rows); break;
     case BBANS_DENSE_AVX2: product_avx2(&p, rows); break;

@@ -5,15 +5,13 @@
 
 #pragma clang fp contract(off)
 
-#include "CDense.h"
+#include "kernel.h"
 
 #include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 static int ceil_log2(ptrdiff_t n) {
   int c = 0;
@@ -346,7 +344,7 @@ void bbans_int16_product_at_level(
   int16_t q[QUANTIZED_CAPACITY];
   float inverse_scales[BLOCK_ROWS];
   const int bits = bbans_int16_activation_bits(inner);
-  if (level > bbans_dense_supported_level()) level = bbans_dense_supported_level();
+  level = supported_level_at_most(level);
   for (ptrdiff_t r = 0; r < rows; r += block) {
     const ptrdiff_t n = rows - r < block ? rows - r : block;
 #if defined(__x86_64__)

@@ -5,21 +5,11 @@
 // Never fuse a·b + c into an FMA (AVX-512F implies FMA; a fused add rounds once).
 #pragma clang fp contract(off)
 
-#include "CDense.h"
-
-#include <string.h>
-
-typedef float m4f __attribute__((vector_size(16)));
-typedef float m8f __attribute__((vector_size(32)));
-typedef float m16f __attribute__((vector_size(64)));
-
-#define MADE_INLINE static inline __attribute__((always_inline))
-#define MLOAD(VT, destination, pointer) memcpy(&(destination), (pointer), sizeof(VT))
-#define MSTORE(VT, pointer, source) memcpy((pointer), &(source), sizeof(VT))
+#include "kernel.h"
 
 // Outputs: rows r ..< r + VECTORS · LANES, both sums in registers across the units.
 #define DEFINE_OUTPUT_BLOCK(VT, LANES)                                                         \
-  MADE_INLINE void outputs_##VT(ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm, \
+  ALWAYS_INLINE void outputs_##VT(ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm, \
                                 const float *ws, float bm, float bs, float *m, float *s,       \
                                 ptrdiff_t r, const int vectors) {                             \
     VT mv[2], sv[2];                                                                          \
@@ -32,39 +22,39 @@ typedef float m16f __attribute__((vector_size(64)));
       const float wmu = wm[u], wsu = ws[u];                                                   \
       for (int v = 0; v < vectors; v++) {                                                     \
         VT a;                                                                                 \
-        MLOAD(VT, a, xu + v * LANES);                                                         \
+        LOAD(VT, a, xu + v * LANES);                                                         \
         mv[v] = mv[v] + a * wmu;                                                              \
         sv[v] = sv[v] + a * wsu;                                                              \
       }                                                                                       \
     }                                                                                         \
     for (int v = 0; v < vectors; v++) {                                                       \
-      MSTORE(VT, m + r + v * LANES, mv[v]);                                                   \
-      MSTORE(VT, s + r + v * LANES, sv[v]);                                                   \
+      STORE(VT, m + r + v * LANES, mv[v]);                                                   \
+      STORE(VT, s + r + v * LANES, sv[v]);                                                   \
     }                                                                                         \
   }
 
 // Inputs: rows r ..< r + LANES of every unit in [lo, hi) gain input · w[u].
 #define DEFINE_INPUT_BLOCK(VT, LANES)                                                          \
-  MADE_INLINE void inputs_##VT(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input,  \
+  ALWAYS_INLINE void inputs_##VT(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input,  \
                                const float *w, float *x, ptrdiff_t r) {                       \
     VT v;                                                                                     \
-    MLOAD(VT, v, input + r);                                                                  \
+    LOAD(VT, v, input + r);                                                                  \
     for (ptrdiff_t u = lo; u < hi; u++) {                                                     \
       VT p;                                                                                   \
-      MLOAD(VT, p, x + u * rows + r);                                                         \
+      LOAD(VT, p, x + u * rows + r);                                                         \
       p = p + v * w[u];                                                                       \
-      MSTORE(VT, x + u * rows + r, p);                                                        \
+      STORE(VT, x + u * rows + r, p);                                                        \
     }                                                                                         \
   }
 
-DEFINE_OUTPUT_BLOCK(m4f, 4)
-DEFINE_OUTPUT_BLOCK(m8f, 8)
-DEFINE_OUTPUT_BLOCK(m16f, 16)
-DEFINE_INPUT_BLOCK(m4f, 4)
-DEFINE_INPUT_BLOCK(m8f, 8)
-DEFINE_INPUT_BLOCK(m16f, 16)
+DEFINE_OUTPUT_BLOCK(v4f, 4)
+DEFINE_OUTPUT_BLOCK(v8f, 8)
+DEFINE_OUTPUT_BLOCK(v16f, 16)
+DEFINE_INPUT_BLOCK(v4f, 4)
+DEFINE_INPUT_BLOCK(v8f, 8)
+DEFINE_INPUT_BLOCK(v16f, 16)
 
-MADE_INLINE void outputs_scalar(ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm, const float *ws,
+ALWAYS_INLINE void outputs_scalar(ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm, const float *ws,
                                 float bm, float bs, float *m, float *s, ptrdiff_t r) {
   float mr = bm, sr = bs;
   for (ptrdiff_t u = 0; u < units; u++) {
@@ -76,7 +66,7 @@ MADE_INLINE void outputs_scalar(ptrdiff_t units, ptrdiff_t rows, const float *x,
   s[r] = sr;
 }
 
-MADE_INLINE void inputs_scalar(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input, const float *w,
+ALWAYS_INLINE void inputs_scalar(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input, const float *w,
                                float *x, ptrdiff_t r) {
   for (ptrdiff_t u = lo; u < hi; u++) x[u * rows + r] = x[u * rows + r] + input[r] * w[u];
 }
@@ -103,19 +93,18 @@ MADE_INLINE void inputs_scalar(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const
     for (; r < rows; r++) inputs_scalar(lo, hi, rows, input, w, x, r);                        \
   }
 
-DEFINE_MADE(portable, , OUTPUT_STEPS(m4f, 4), INPUT_STEPS(m4f, 4))
+DEFINE_MADE(portable, , OUTPUT_STEPS(v4f, 4), INPUT_STEPS(v4f, 4))
 #if defined(__x86_64__)
-DEFINE_MADE(avx2, __attribute__((target("avx2"))), OUTPUT_STEPS(m8f, 8) OUTPUT_STEPS(m4f, 4),
-            INPUT_STEPS(m8f, 8) INPUT_STEPS(m4f, 4))
-DEFINE_MADE(avx512, __attribute__((target("avx512f"))), OUTPUT_STEPS(m16f, 16) OUTPUT_STEPS(m8f, 8) OUTPUT_STEPS(m4f, 4),
-            INPUT_STEPS(m16f, 16) INPUT_STEPS(m8f, 8) INPUT_STEPS(m4f, 4))
+DEFINE_MADE(avx2, __attribute__((target("avx2"))), OUTPUT_STEPS(v8f, 8) OUTPUT_STEPS(v4f, 4),
+            INPUT_STEPS(v8f, 8) INPUT_STEPS(v4f, 4))
+DEFINE_MADE(avx512, __attribute__((target("avx512f"))), OUTPUT_STEPS(v16f, 16) OUTPUT_STEPS(v8f, 8) OUTPUT_STEPS(v4f, 4),
+            INPUT_STEPS(v16f, 16) INPUT_STEPS(v8f, 8) INPUT_STEPS(v4f, 4))
 #endif
 
 void bbans_made_outputs_at_level(int level, ptrdiff_t units, ptrdiff_t rows, const float *x, const float *wm,
                                  const float *ws, float bm, float bs, float *m, float *s) {
   if (rows <= 0) return;
-  if (level > bbans_dense_supported_level()) level = bbans_dense_supported_level();
-  switch (level) {
+  switch (supported_level_at_most(level)) {
 #if defined(__x86_64__)
     case BBANS_DENSE_AVX512: made_outputs_avx512(units, rows, x, wm, ws, bm, bs, m, s); break;
     case BBANS_DENSE_AVX2: made_outputs_avx2(units, rows, x, wm, ws, bm, bs, m, s); break;
@@ -132,8 +121,7 @@ void bbans_made_outputs(ptrdiff_t units, ptrdiff_t rows, const float *x, const f
 void bbans_made_inputs_at_level(int level, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input,
                                 const float *w, float *x) {
   if (rows <= 0 || hi <= lo) return;
-  if (level > bbans_dense_supported_level()) level = bbans_dense_supported_level();
-  switch (level) {
+  switch (supported_level_at_most(level)) {
 #if defined(__x86_64__)
     case BBANS_DENSE_AVX512: made_inputs_avx512(lo, hi, rows, input, w, x); break;
     case BBANS_DENSE_AVX2: made_inputs_avx2(lo, hi, rows, input, w, x); break;
