@@ -45,7 +45,7 @@ let package = Package(
       providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "BitsBack",
-      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "BuiltinModels", "CZstd", "CZlib", "Deflate"]),
+      dependencies: ["ANS", "Codecs", "Model", "Container", "PortableMath", "Hashing", "BuiltinModels", "CDense", "CZstd", "CZlib", "Deflate"]),
     .executableTarget(
       name: "bbans",
       dependencies: ["BitsBack", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

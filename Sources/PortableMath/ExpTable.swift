@@ -136,3 +136,13 @@ let expTable: [Double] = [
   0x1.fa7c1819e90d8p+0, 0x1.74853f3a5931ep-55,
   0x1.fd3c22b8f71f1p+0, 0x1.2eb74966579e7p-57,
 ]
+
+extension Portable {
+  /// The exp table's 256 Doubles (2^(j/128) as hi, lo pairs) at a fixed address for the life of
+  /// the process, for kernels outside Swift that compute the same exp (CDense's mixture).
+  public static let expTableAddress: UnsafePointer<Double> = {
+    let table = UnsafeMutablePointer<Double>.allocate(capacity: expTable.count)
+    table.initialize(from: expTable, count: expTable.count)
+    return UnsafePointer(table)
+  }()
+}

@@ -278,10 +278,8 @@ struct ImageLikelihood: LaneBatchedCodec {
         }
         all.withUnsafeBufferPointer { p in
           for i in Swift.stride(from: pixelCount - 1, through: 0, by: -1) {
-            for l in lanes {
-              pixels.push(base[(l - first) * pixelCount + i], parameters: p.baseAddress! + ((l - first) * pixelCount + i) * ppp,
-                          onto: &message, lane: l)
-            }
+            pixels.pushLanes(lanes, pixels: base + i, pixelStride: pixelCount, parameters: p.baseAddress! + i * ppp,
+                             stride: pixelCount * ppp, onto: &message)
           }
         }
         return
@@ -294,9 +292,7 @@ struct ImageLikelihood: LaneBatchedCodec {
           let p = stepper.parameters(
             pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
             pixels: base, pixelStride: pixelCount)
-          for l in lanes {
-            pixels.push(base[(l - first) * pixelCount + i], parameters: p + (l - first) * stride, onto: &message, lane: l)
-          }
+          pixels.pushLanes(lanes, pixels: base + i, pixelStride: pixelCount, parameters: p, stride: stride, onto: &message)
         }
       }
     }
@@ -323,9 +319,7 @@ struct ImageLikelihood: LaneBatchedCodec {
           let p = stepper.parameters(
             pixel: i, rows: lanes.count, features: f.baseAddress!, featureStride: pixelCount * features,
             pixels: UnsafePointer(base), pixelStride: pixelCount)
-          for l in lanes.reversed() {
-            base[(l - first) * pixelCount + i] = pixels.pop(parameters: p + (l - first) * stride, from: &message, lane: l)
-          }
+          pixels.popLanes(lanes, parameters: p, stride: stride, from: &message, into: base + i, pixelStride: pixelCount)
         }
       }
     }

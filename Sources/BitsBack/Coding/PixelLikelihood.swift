@@ -1,4 +1,5 @@
 import ANS
+import CDense
 import Codecs
 import Model
 import PortableMath
@@ -17,6 +18,8 @@ package struct PixelLikelihood {
 
   let likelihood: Likelihood
   let parametersPerPixel: Int
+  /// PortableMath's exp table, for the C mixture (CDense's mixture.c).
+  let expTable = Portable.expTableAddress
 
   package init(_ architecture: Architecture) {
     likelihood = architecture.likelihood
@@ -66,6 +69,70 @@ package struct PixelLikelihood {
     case .logisticMixture(let k): symbol = logisticMixture(raw, k).pop(from: &message, lane: lane)
     }
     return UInt8(truncatingIfNeeded: symbol)
+  }
+
+  /// Pushes one pixel of each lane in `lanes`, in lane order: lane l's value at
+  /// pixels[(l − first) · pixelStride], its raw parameters at parameters + (l − first) · stride.
+  /// A mixture of up to 4 components is computed in C for all of them first (CDense's
+  /// mixture.c, the same arithmetic two pixels side by side), then pushed; the same message as
+  /// `push(_:parameters:onto:lane:)` lane after lane.
+  package func pushLanes(
+    _ lanes: Range<Int>, pixels: UnsafePointer<UInt8>, pixelStride: Int, parameters: UnsafePointer<Float>, stride: Int,
+    onto message: inout ANSMessage
+  ) {
+    let first = lanes.lowerBound
+    guard case .logisticMixture(let k) = likelihood, k <= 4 else {
+      for l in lanes {
+        push(pixels[(l - first) * pixelStride], parameters: parameters + (l - first) * stride, onto: &message, lane: l)
+      }
+      return
+    }
+    withUnsafeTemporaryAllocation(of: bbans_interval.self, capacity: lanes.count) { found in
+      bbans_mixture_push_lanes(Int32(lanes.count), parameters, stride, Int32(k), Int32(Self.precisionBits), pixels,
+                               pixelStride, expTable, found.baseAddress!)
+      for l in lanes {
+        let f = found[l - first]
+        if f.symbol >= 0 {
+          message.push(start: f.start, frequency: f.frequency, precisionBits: Self.precisionBits, lane: l)
+        } else {
+          push(pixels[(l - first) * pixelStride], parameters: parameters + (l - first) * stride, onto: &message, lane: l)
+        }
+      }
+    }
+  }
+
+  /// Pops one pixel of each lane in `lanes`, the last lane first, into pixels[(l − first) ·
+  /// pixelStride]; lane l's raw parameters at parameters + (l − first) · stride. A mixture of up
+  /// to 4 components finds every lane's pixel from its slot in C first (each lane's slot
+  /// changes only with its own pop), then pops them; the same message and pixels as
+  /// `pop(parameters:from:lane:)` lane after lane.
+  package func popLanes(
+    _ lanes: Range<Int>, parameters: UnsafePointer<Float>, stride: Int, from message: inout ANSMessage,
+    into pixels: UnsafeMutablePointer<UInt8>, pixelStride: Int
+  ) {
+    let first = lanes.lowerBound
+    guard case .logisticMixture(let k) = likelihood, k <= 4 else {
+      for l in lanes.reversed() {
+        pixels[(l - first) * pixelStride] = pop(parameters: parameters + (l - first) * stride, from: &message, lane: l)
+      }
+      return
+    }
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: lanes.count) { slots in
+      withUnsafeTemporaryAllocation(of: bbans_interval.self, capacity: lanes.count) { found in
+        for l in lanes { slots[l - first] = message.peek(precisionBits: Self.precisionBits, lane: l) }
+        bbans_mixture_pop_lanes(Int32(lanes.count), parameters, stride, Int32(k), Int32(Self.precisionBits),
+                                slots.baseAddress!, expTable, found.baseAddress!)
+        for l in lanes.reversed() {
+          let f = found[l - first]
+          if f.symbol >= 0 {
+            message.pop(start: f.start, frequency: f.frequency, precisionBits: Self.precisionBits, lane: l)
+            pixels[(l - first) * pixelStride] = UInt8(truncatingIfNeeded: f.symbol)
+          } else {
+            pixels[(l - first) * pixelStride] = pop(parameters: parameters + (l - first) * stride, from: &message, lane: l)
+          }
+        }
+      }
+    }
   }
 
   /// −log₂ P(x) of one pixel under the quantized codec (for rate accounting in tests and bench).

@@ -7,6 +7,7 @@
 #ifndef BBANS_CDENSE_H
 #define BBANS_CDENSE_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// C = start + A·B:
 ///
@@ -128,5 +129,37 @@ void bbans_made_outputs_at_level(int level, ptrdiff_t units, ptrdiff_t rows, con
 void bbans_made_inputs(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input, const float *w, float *x);
 void bbans_made_inputs_at_level(int level, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t rows, const float *input,
                                 const float *w, float *x);
+
+// ---------------------------------------------------------------------------------------------
+// Logistic mixture: a pixel's discretized mixture of 1-4 logistics (docs/MODEL_FORMAT.md, the
+// context-logistic-mixture head) from its raw parameters raw = [logits, means, log-scales]
+// (3 · components Floats), the same arithmetic as the Swift path (`PixelLikelihood` and
+// `DiscretizedLogisticMixture`) at every level. exp_table is PortableMath's table of
+// 2^(j/128) as (hi, lo) pairs (`Portable.expTableAddress`). A pixel the Swift path must do
+// (more than 4 components, or a pixel of a pair whose 4-lane exp left its main path: NaN, a
+// subnormal result, the edge of overflow) gets symbol −1 in out.
+
+/// A symbol and its interval [start, start + frequency) of 2^precision_bits.
+typedef struct {
+  int32_t symbol;
+  uint32_t start, frequency;
+} bbans_interval;
+
+/// The pixel values of `lanes` pixels, one per lane of a message, whose intervals hold slots[i]
+/// (0 ≤ slot < 2^precision_bits), and those intervals, in out[i]; pixel i's raw parameters at
+/// raw + i · raw_stride. Returns how many pixels it left to the Swift path (symbol −1).
+int bbans_mixture_pop_lanes(int lanes, const float *raw, ptrdiff_t raw_stride, int components, int precision_bits,
+                            const uint32_t *slots, const double *exp_table, bbans_interval *out);
+int bbans_mixture_pop_lanes_at_level(int level, int lanes, const float *raw, ptrdiff_t raw_stride, int components,
+                                     int precision_bits, const uint32_t *slots, const double *exp_table,
+                                     bbans_interval *out);
+
+/// The intervals of `lanes` pixels of values symbols[i · symbol_stride], likewise.
+int bbans_mixture_push_lanes(int lanes, const float *raw, ptrdiff_t raw_stride, int components, int precision_bits,
+                             const uint8_t *symbols, ptrdiff_t symbol_stride, const double *exp_table,
+                             bbans_interval *out);
+int bbans_mixture_push_lanes_at_level(int level, int lanes, const float *raw, ptrdiff_t raw_stride, int components,
+                                      int precision_bits, const uint8_t *symbols, ptrdiff_t symbol_stride,
+                                      const double *exp_table, bbans_interval *out);
 
 #endif
