@@ -1,7 +1,8 @@
 // The integer product (see include/CDense.h): activations and weights quantized to int16 with
 // power-of-two scales, exact int32 sums, one IEEE conversion and three IEEE operations per
-// output. Integer sums do not depend on their order, so the versions (scalar and AVX2) may block
-// and vectorize them as they like; the float steps are written once, in the same order.
+// output. Integer sums do not depend on their order, so the versions (scalar, AVX2 and, at the
+// AVX-512 level where the CPU has AVX-512BW, AVX-512 with or without VNNI) may block and
+// vectorize them as they like; the float steps are written once, in the same order.
 
 #pragma clang fp contract(off)
 
@@ -10,7 +11,9 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 #endif
 
 static int ceil_log2(ptrdiff_t n) {
@@ -319,13 +322,109 @@ __attribute__((target("avx2"))) static void block_avx2(
     }
   }
 }
+
+// One AVX-512 tile: ROWS rows × VECTORS vectors of 16 columns from column j (the packed
+// weights' padding makes every vector whole). MADD(acc, x, w) adds the pair products of x and w
+// to acc: vpmaddwd and vpaddd with AVX-512BW, one vpdpwssd with AVX-512 VNNI; both wrap the
+// same exact int32 sums (no saturation), so both give the other versions' bits.
+#define AVX512_TILE(ROWS_, VECTORS_, MADD)                                                      \
+  do {                                                                                          \
+    enum { ROWS = ROWS_, VECTORS = VECTORS_ };                                                  \
+    __m512i acc[ROWS][VECTORS];                                                                 \
+    for (int i = 0; i < ROWS; i++)                                                              \
+      for (int v = 0; v < VECTORS; v++) acc[i][v] = _mm512_setzero_si512();                     \
+    const int16_t *wp = packed + j * 2;                                                         \
+    const int16_t *qp = q + r * pairs * 2;                                                      \
+    for (ptrdiff_t k = 0; k < pairs; k++) {                                                     \
+      __m512i wv[VECTORS];                                                                      \
+      for (int v = 0; v < VECTORS; v++) wv[v] = _mm512_loadu_si512((const void *)(wp + v * 32)); \
+      for (int i = 0; i < ROWS; i++) {                                                          \
+        int32_t pair;                                                                           \
+        memcpy(&pair, qp + i * pairs * 2 + 2 * k, sizeof pair);                                 \
+        const __m512i x = _mm512_set1_epi32(pair);                                              \
+        for (int v = 0; v < VECTORS; v++) acc[i][v] = MADD(acc[i][v], x, wv[v]);               \
+      }                                                                                         \
+      wp += padded * 2;                                                                         \
+    }                                                                                           \
+    for (int i = 0; i < ROWS; i++) {                                                            \
+      const __m512 inverse = _mm512_set1_ps(inverse_scales[r + i]);                             \
+      for (int v = 0; v < VECTORS; v++) {                                                       \
+        const ptrdiff_t jj = j + v * 16;                                                        \
+        const ptrdiff_t width = columns - jj < 16 ? columns - jj : 16;                          \
+        const __mmask16 live = (__mmask16)((1u << width) - 1);                                  \
+        const __m512 s = start ? _mm512_maskz_loadu_ps(live, start + jj) : _mm512_setzero_ps(); \
+        const __m512 value = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][v]), inverse);            \
+        const __m512 out = _mm512_add_ps(s, _mm512_mul_ps(value, _mm512_loadu_ps(column_scales + jj))); \
+        _mm512_mask_storeu_ps(c + (r + i) * c_row_stride + jj, live, out);                      \
+      }                                                                                         \
+    }                                                                                           \
+  } while (0)
+
+#define MADD_BW(acc, x, w) _mm512_add_epi32((acc), _mm512_madd_epi16((x), (w)))
+#define MADD_VNNI(acc, x, w) _mm512_dpwssd_epi32((acc), (x), (w))
+
+// Panels of 3, 2 or 1 vectors (48, 32 or 16 columns); tiles of 8 rows, then single rows:
+// 8 × 3 accumulators, 3 of weights and 1 broadcast, 28 of the 32 registers.
+#define DEFINE_BLOCK_AVX512(NAME, ATTRIBUTES, MADD)                                             \
+  ATTRIBUTES static void NAME(                                                                  \
+      ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t pairs, const int16_t *q, const float *inverse_scales, \
+      const int16_t *packed, const float *column_scales, const float *start, float *c, ptrdiff_t c_row_stride) { \
+    const ptrdiff_t padded = padded_columns(columns);                                           \
+    for (ptrdiff_t j = 0; j < columns;) {                                                       \
+      const ptrdiff_t left = columns - j;                                                       \
+      ptrdiff_t r = 0;                                                                          \
+      if (left > 32) {                                                                          \
+        for (; r + 8 <= rows; r += 8) AVX512_TILE(8, 3, MADD);                                  \
+        for (; r < rows; r++) AVX512_TILE(1, 3, MADD);                                          \
+        j += 48;                                                                                \
+      } else if (left > 16) {                                                                   \
+        for (; r + 8 <= rows; r += 8) AVX512_TILE(8, 2, MADD);                                  \
+        for (; r < rows; r++) AVX512_TILE(1, 2, MADD);                                          \
+        j += 32;                                                                                \
+      } else {                                                                                  \
+        for (; r + 8 <= rows; r += 8) AVX512_TILE(8, 1, MADD);                                  \
+        for (; r < rows; r++) AVX512_TILE(1, 1, MADD);                                          \
+        j += 16;                                                                                \
+      }                                                                                         \
+    }                                                                                           \
+  }
+
+DEFINE_BLOCK_AVX512(block_avx512bw, __attribute__((target("avx512f,avx512bw"))), MADD_BW)
+DEFINE_BLOCK_AVX512(block_avx512vnni, __attribute__((target("avx512f,avx512bw,avx512vnni"))), MADD_VNNI)
+
+// Which AVX-512 integer version the CPU runs, once AVX-512F (and the OS's ZMM state) is known to
+// run: 2 with VNNI (CPUID leaf 7: EBX bit 30 BW, ECX bit 11 VNNI), 1 with BW only, 0 without.
+static int avx512_integer_kind(void) {
+  static _Atomic int kind = -1;
+  int k = atomic_load_explicit(&kind, memory_order_relaxed);
+  if (k >= 0) return k;
+  unsigned eax, ebx, ecx, edx;
+  k = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ebx & (1u << 30))) k = (ecx & (1u << 11)) ? 2 : 1;
+  atomic_store_explicit(&kind, k, memory_order_relaxed);
+  return k;
+}
 #endif
 
 // Rows are quantized a block at a time into a buffer on the stack: at most 24,576 values.
 enum { QUANTIZED_CAPACITY = 24576, BLOCK_ROWS = 24 };
 
-void bbans_int16_product_at_level(
-    int level,
+// The versions: 0 portable, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI.
+static int supported_variant(void) {
+  const int level = bbans_dense_supported_level();
+#if defined(__x86_64__)
+  if (level >= BBANS_DENSE_AVX512) {
+    const int kind = avx512_integer_kind();
+    if (kind > 0) return 1 + kind;
+  }
+#endif
+  return level >= BBANS_DENSE_AVX2 ? 1 : 0;
+}
+
+int bbans_int16_supported_variant(void) { return supported_variant(); }
+
+void bbans_int16_product_variant(
+    int variant,
     ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
     const float *a, ptrdiff_t a_row_stride,
     const int16_t *packed, const float *column_scales,
@@ -344,19 +443,40 @@ void bbans_int16_product_at_level(
   int16_t q[QUANTIZED_CAPACITY];
   float inverse_scales[BLOCK_ROWS];
   const int bits = bbans_int16_activation_bits(inner);
-  level = supported_level_at_most(level);
+  const int most = supported_variant();
+  if (variant > most) variant = most;
   for (ptrdiff_t r = 0; r < rows; r += block) {
     const ptrdiff_t n = rows - r < block ? rows - r : block;
+    float *out = c + r * c_row_stride;
 #if defined(__x86_64__)
-    if (level >= BBANS_DENSE_AVX2) {
+    if (variant >= 1) {
       quantize_rows_avx2(n, inner, a + r * a_row_stride, a_row_stride, bits, q, inverse_scales);
-      block_avx2(n, columns, pairs, q, inverse_scales, packed, column_scales, start, c + r * c_row_stride, c_row_stride);
+      switch (variant) {
+        case 3: block_avx512vnni(n, columns, pairs, q, inverse_scales, packed, column_scales, start, out, c_row_stride); break;
+        case 2: block_avx512bw(n, columns, pairs, q, inverse_scales, packed, column_scales, start, out, c_row_stride); break;
+        default: block_avx2(n, columns, pairs, q, inverse_scales, packed, column_scales, start, out, c_row_stride); break;
+      }
       continue;
     }
 #endif
     quantize_rows(n, inner, a + r * a_row_stride, a_row_stride, bits, q, inverse_scales);
-    block_portable(n, columns, pairs, q, inverse_scales, packed, column_scales, start, c + r * c_row_stride, c_row_stride);
+    block_portable(n, columns, pairs, q, inverse_scales, packed, column_scales, start, out, c_row_stride);
   }
+}
+
+// A level's version: AVX-512 where the level is 2 and the CPU has AVX-512BW (with VNNI if it
+// has it), AVX2 at level 1 (and at 2 without BW), portable at 0.
+void bbans_int16_product_at_level(
+    int level,
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride) {
+  level = supported_level_at_most(level);
+  const int variant = level >= BBANS_DENSE_AVX512 ? 3 : (level >= BBANS_DENSE_AVX2 ? 1 : 0);
+  bbans_int16_product_variant(variant, rows, columns, inner, a, a_row_stride, packed, column_scales, start, c,
+                              c_row_stride);
 }
 
 void bbans_int16_product(

@@ -47,16 +47,21 @@ package struct IntegerMatrix: Equatable, Sendable {
   }
 
   /// C = start + A·W for `rows` rows of A (row r at a + r · aRowStride, `inner` values).
-  /// - Parameter level: the kernel version (clamped to what the CPU supports), or nil for the one in use.
+  /// - Parameters:
+  ///   - level: the kernel level (clamped to what the CPU supports), or nil for the one in use.
+  ///   - variant: for tests, one version (`IntegerMatrix.supportedVariant`), whatever the level.
   @inline(__always)
   package func product(
     rows: Int, a: UnsafePointer<Float>, aRowStride: Int, start: UnsafePointer<Float>?,
-    c: UnsafeMutablePointer<Float>, cRowStride: Int, level: Int? = nil
+    c: UnsafeMutablePointer<Float>, cRowStride: Int, level: Int? = nil, variant: Int? = nil
   ) {
     precondition(rows >= 0, "IntegerMatrix.product: negative rows")
     packed.withUnsafeBufferPointer { p in
       columnScales.withUnsafeBufferPointer { s in
-        if let level {
+        if let variant {
+          bbans_int16_product_variant(Int32(clamping: variant), rows, columns, inner, a, aRowStride, p.baseAddress,
+                                      s.baseAddress, start, c, cRowStride)
+        } else if let level {
           bbans_int16_product_at_level(Int32(clamping: level), rows, columns, inner, a, aRowStride, p.baseAddress,
                                        s.baseAddress, start, c, cRowStride)
         } else {
@@ -65,4 +70,10 @@ package struct IntegerMatrix: Equatable, Sendable {
       }
     }
   }
+}
+
+extension IntegerMatrix {
+  /// The integer kernel's versions this CPU runs: 0 portable, 1 AVX2, 2 AVX-512BW, 3 AVX-512
+  /// VNNI; this is the highest (level 2 runs it).
+  package static var supportedVariant: Int { Int(bbans_int16_supported_variant()) }
 }

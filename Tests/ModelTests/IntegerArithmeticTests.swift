@@ -63,7 +63,11 @@ struct IntegerArithmeticTests {
     return c
   }
 
-  static func product(rows: Int, columns: Int, inner: Int, a: [Float], w: [Float], start: [Float]?, level: Int?) -> [Float] {
+  /// Every version of the integer kernel this CPU runs (AVX-512 with and without VNNI among them).
+  static var variants: [Int] { Array(0...IntegerMatrix.supportedVariant) }
+
+  static func product(rows: Int, columns: Int, inner: Int, a: [Float], w: [Float], start: [Float]?, level: Int?,
+                      variant: Int? = nil) -> [Float] {
     let matrix = w.withUnsafeBufferPointer {
       IntegerMatrix(weights: $0.baseAddress!, inner: inner, columns: columns, rowStride: columns)
     }
@@ -73,11 +77,11 @@ struct IntegerArithmeticTests {
         if let start {
           start.withUnsafeBufferPointer {
             matrix.product(rows: rows, a: ap.baseAddress!, aRowStride: inner, start: $0.baseAddress!,
-                           c: cp.baseAddress!, cRowStride: columns, level: level)
+                           c: cp.baseAddress!, cRowStride: columns, level: level, variant: variant)
           }
         } else {
           matrix.product(rows: rows, a: ap.baseAddress!, aRowStride: inner, start: nil, c: cp.baseAddress!,
-                         cRowStride: columns, level: level)
+                         cRowStride: columns, level: level, variant: variant)
         }
       }
     }
@@ -93,13 +97,21 @@ struct IntegerArithmeticTests {
         return
       }
     }
+    for variant in variants {
+      let c = product(rows: rows, columns: columns, inner: inner, a: a, w: w, start: start, level: nil, variant: variant)
+      for i in c.indices where c[i].bitPattern != expected[i].bitPattern {
+        Issue.record("variant \(variant), \(rows)×\(inner)·\(inner)×\(columns): C[\(i / columns)][\(i % columns)] = \(c[i]), contract \(expected[i])")
+        return
+      }
+    }
   }
 
-  /// Shapes through every path: 6-row and single-row tiles, 2 and 1 vectors, columns past a
-  /// multiple of 8 and 16, odd inner, more rows than a block of 24, inner so long that a block
-  /// holds fewer rows, inner 0 and 1.
+  /// Shapes through every path: 6-row, 8-row and single-row tiles, 3, 2 and 1 vectors, columns
+  /// past a multiple of 8 and 16, odd inner, more rows than a block of 24, inner so long that a
+  /// block holds fewer rows, inner 0 and 1.
   @Test(arguments: [(1, 1, 1), (3, 7, 5), (6, 16, 9), (7, 9, 2), (13, 33, 40), (25, 100, 11), (50, 17, 3),
-                    (4, 128, 47), (9, 24, 784), (30, 12, 3001), (2, 5, 0)])
+                    (4, 128, 47), (9, 24, 784), (30, 12, 3001), (2, 5, 0), (32, 100, 65), (17, 50, 33),
+                    (8, 48, 16), (40, 512, 20)])
   func everyElementIsTheContractsValue(_ shape: (Int, Int, Int)) {
     let (rows, columns, inner) = shape
     var generator = SeededGenerator(seed: UInt64(rows * 10_000 + columns * 100 + inner))

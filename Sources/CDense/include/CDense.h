@@ -105,6 +105,18 @@ void bbans_int16_product_at_level(
     const float *start,
     float *c, ptrdiff_t c_row_stride);
 
+/// The same with one version, for tests: 0 portable, 1 AVX2, 2 AVX-512BW, 3 AVX-512 VNNI
+/// (lowered to the highest this CPU runs, bbans_int16_supported_variant()). Level 2 runs 3 where
+/// the CPU has VNNI, else 2 where it has AVX-512BW, else 1.
+void bbans_int16_product_variant(
+    int variant,
+    ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
+    const float *a, ptrdiff_t a_row_stride,
+    const int16_t *packed, const float *column_scales,
+    const float *start,
+    float *c, ptrdiff_t c_row_stride);
+int bbans_int16_supported_variant(void);
+
 /// The same at the level in use (bbans_dense_level()).
 void bbans_int16_product(
     ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t inner,
