@@ -247,3 +247,65 @@ void bbans_relu(float *v, ptrdiff_t count) {
 void bbans_relu_mask(float *gradient, const float *output, ptrdiff_t count) {
   for (ptrdiff_t i = 0; i < count; i++) gradient[i] = output[i] > 0 ? gradient[i] : 0.0f;
 }
+
+// The end of the row-summary head's first layer (Sources/Model/RowContext.swift,
+// `finishFirstLayer`): out = ReLU((c + a) + b), or ReLU(a + b) without c, element by element in
+// that order, at the level's vector width (the Swift loop ran at SSE2's).
+ALWAYS_INLINE void finish_rows(ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride,
+                               const float *starts, ptrdiff_t rows_per_start, const float *left, float *out,
+                               ptrdiff_t out_stride) {
+  for (ptrdiff_t q = 0; q < rows; q++) {
+    const float *a = acc + q * acc_stride, *b = left + q * h;
+    float *o = out + q * out_stride;
+    if (starts) {
+      const float *c = starts + (q / rows_per_start) * h;
+      for (ptrdiff_t j = 0; j < h; j++) {
+        const float v = (c[j] + a[j]) + b[j];
+        o[j] = v > 0 ? v : 0.0f;
+      }
+    } else {
+      for (ptrdiff_t j = 0; j < h; j++) {
+        const float v = a[j] + b[j];
+        o[j] = v > 0 ? v : 0.0f;
+      }
+    }
+  }
+}
+
+static void finish_rows_portable(ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride,
+                                 const float *starts, ptrdiff_t rows_per_start, const float *left, float *out,
+                                 ptrdiff_t out_stride) {
+  finish_rows(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void finish_rows_avx512(
+    ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride, const float *starts,
+    ptrdiff_t rows_per_start, const float *left, float *out, ptrdiff_t out_stride) {
+  finish_rows(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+}
+
+__attribute__((target("avx2"))) static void finish_rows_avx2(
+    ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride, const float *starts,
+    ptrdiff_t rows_per_start, const float *left, float *out, ptrdiff_t out_stride) {
+  finish_rows(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+}
+#endif
+
+void bbans_first_layer_finish(ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride,
+                              const float *starts, ptrdiff_t rows_per_start, const float *left, float *out,
+                              ptrdiff_t out_stride) {
+  if (rows <= 0 || h <= 0) return;
+  if (rows_per_start < 1) rows_per_start = 1;
+  switch (bbans_dense_level()) {
+#if defined(__x86_64__)
+    case BBANS_DENSE_AVX512:
+      finish_rows_avx512(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+      break;
+    case BBANS_DENSE_AVX2:
+      finish_rows_avx2(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+      break;
+#endif
+    default: finish_rows_portable(rows, h, acc, acc_stride, starts, rows_per_start, left, out, out_stride);
+  }
+}

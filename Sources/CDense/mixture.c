@@ -158,20 +158,16 @@ ALWAYS_INLINE v8w cumulatives(mixtures8 *m, v8s x) {
   return select8w(x <= 0, (v8w){0}, select8w(x >= 256, top, value));
 }
 
-// Lanes lanes[0..<count] of n, the rest of the 8 repeating the last, into `group`.
-ALWAYS_INLINE void fill_group(int group[WIDTH], const int *lanes, int count) {
-  for (int i = 0; i < WIDTH; i++) group[i] = lanes[i < count ? i : count - 1];
-}
-
 // Lanes are taken in blocks, whose mixtures wait on the stack between the two passes of a pop.
 enum { BLOCK = 64 };
 
 // The pixels of n lanes, lane i's raw parameters at raw + i · raw_stride, its slot slots[i]:
 // first every lane's mixture and C(1), which settles the pixels of value 0; then the other
-// lanes' bisections, 8 lanes in step: the largest x with C(x) ≤ slot, by adding 128, 64, …, 1
-// to x = 1 where the sum still passes (C(256) = 2^n is above every slot); C(x + 1) is the last
-// sum that did not pass. A lane of a group of 8 that the Swift path must do gets symbol −1;
-// the count of them is returned.
+// lanes' searches, 8 lanes in step, from their mixtures kept from the first pass: the largest
+// x with C(x) ≤ slot, by adding 128, 64, …, 1 to x = 1 where the sum still passes (C(256) = 2^n
+// is above every slot); C(x + 1) is the last sum that did not pass.
+// A lane of a group of 8 that the Swift path must do gets symbol −1; the count of them is
+// returned.
 ALWAYS_INLINE int pop_lanes(int n, const float *raw, ptrdiff_t raw_stride, int k, int precision_bits,
                             const uint32_t *slots, const double *table, bbans_interval *out) {
   int left = 0;
@@ -180,18 +176,24 @@ ALWAYS_INLINE int pop_lanes(int n, const float *raw, ptrdiff_t raw_stride, int k
     const float *block_raw = raw + base * raw_stride;
     const uint32_t *slot = slots + base;
     bbans_interval *result = out + base;
-    int all[BLOCK], search[BLOCK], waiting = 0;
+    // Lane i's weight, mean and inverse scale of component j at kept[c][j][i], c = 0, 1, 2.
+    double kept[3][MAX_COMPONENTS][BLOCK + WIDTH];
+    int search[BLOCK], waiting = 0;
     uint32_t second[BLOCK];
-    for (int i = 0; i < count; i++) all[i] = i;
     for (int g = 0; g < count; g += WIDTH) {
       const int used = count - g < WIDTH ? count - g : WIDTH;
       int group[WIDTH];
-      fill_group(group, all + g, used);
+      for (int i = 0; i < WIDTH; i++) group[i] = g + (i < used ? i : used - 1);
       mixtures8 m = {.precision_bits = precision_bits, .table = table, .ok = 1};
       load_mixtures(&m, block_raw, raw_stride, group, k);
       const v8w c = cumulatives(&m, (v8s){0} + 1);
+      for (int j = 0; j < k; j++) {
+        STORE(v8d, &kept[0][j][g], m.weight[j]);
+        STORE(v8d, &kept[1][j][g], m.mean[j]);
+        STORE(v8d, &kept[2][j][g], m.inverse[j]);
+      }
       for (int i = 0; i < used; i++) {
-        const int lane = group[i];
+        const int lane = g + i;
         if (!m.ok) {
           result[lane].symbol = -1;
           left++;
@@ -206,9 +208,14 @@ ALWAYS_INLINE int pop_lanes(int n, const float *raw, ptrdiff_t raw_stride, int k
     for (int g = 0; g < waiting; g += WIDTH) {
       const int used = waiting - g < WIDTH ? waiting - g : WIDTH;
       int group[WIDTH];
-      fill_group(group, search + g, used);
-      mixtures8 m = {.precision_bits = precision_bits, .table = table, .ok = 1};
-      load_mixtures(&m, block_raw, raw_stride, group, k);
+      for (int i = 0; i < WIDTH; i++) group[i] = search[g + (i < used ? i : used - 1)];
+      mixtures8 m = {.count = k, .precision_bits = precision_bits, .table = table, .ok = 1};
+      for (int j = 0; j < k; j++)
+        for (int i = 0; i < WIDTH; i++) {
+          m.weight[j][i] = kept[0][j][group[i]];
+          m.mean[j][i] = kept[1][j][group[i]];
+          m.inverse[j][i] = kept[2][j][group[i]];
+        }
       v8w target, low_value, high_value = (v8w){0} + ((uint32_t)1 << precision_bits);
       for (int i = 0; i < WIDTH; i++) {
         target[i] = slot[group[i]];

@@ -1,3 +1,4 @@
+import CDense
 import PortableMath
 
 /// The two layers of a row summary (`RowSummary`): the recurrent state layer (2k + 1 + 3S → S)
@@ -203,21 +204,9 @@ package struct RowContextPlan: Sendable {
       Dense.matrixProduct(rows: rows, columns: h, inner: leftInputs, a: left, aRowStride: leftStride, aInnerStride: 1,
         b: w.baseAddress! + rowInputs * h, bRowStride: h, start: nil, c: scratch, cRowStride: h)
     }
-    for q in 0..<rows {
-      let a = rowAccumulators + q * rowAccumulatorStride, b = scratch + q * h, out = hiddenValues + q * hiddenStride
-      if let rowStarts {
-        let c = rowStarts + (q / rowsPerStart) * h
-        for j in 0..<h {
-          let v = (c[j] + a[j]) + b[j]
-          out[j] = v > 0 ? v : 0
-        }
-      } else {
-        for j in 0..<h {
-          let v = a[j] + b[j]
-          out[j] = v > 0 ? v : 0
-        }
-      }
-    }
+    // ReLU((c_y + P) + left·W_left) element by element, in C at the kernel's vector width.
+    bbans_first_layer_finish(rows, h, rowAccumulators, rowAccumulatorStride, rowStarts, rowsPerStart, scratch,
+                             hiddenValues, hiddenStride)
   }
 }
 

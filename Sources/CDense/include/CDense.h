@@ -57,6 +57,14 @@ int bbans_dense_level(void);
 int bbans_dense_supported_level(void);
 
 
+/// The end of a row-summary head's first layer: out[q][j] = ReLU((c[j] + acc[q][j]) + left[q][j])
+/// with c = starts + (q / rows_per_start) · h, or ReLU(acc[q][j] + left[q][j]) when starts is
+/// NULL; acc row q at acc + q · acc_stride, left's at left + q · h, out's at out + q · out_stride.
+/// ReLU(v) = v > 0 ? v : 0 (NaN and −0 give 0).
+void bbans_first_layer_finish(ptrdiff_t rows, ptrdiff_t h, const float *acc, ptrdiff_t acc_stride,
+                              const float *starts, ptrdiff_t rows_per_start, const float *left, float *out,
+                              ptrdiff_t out_stride);
+
 // ---------------------------------------------------------------------------------------------
 // The integer product (models with int16 arithmetic, docs/MODEL_FORMAT.md "Arithmetic").
 //
