@@ -108,8 +108,7 @@ package struct RowContextPlan: Sendable {
           let row = out + (r * w + x) * n
           for d in -k...k where x + d >= 0 && x + d < w { row[d + k] = values[Int(above[x + d])] }
           for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
-            let to = row + 2 * k + 1 + c * s, from = state + (x + c - 1) * s
-            for j in 0..<s { to[j] = from[j] }
+            Self.copy(s, from: state + (x + c - 1) * s, to: row + 2 * k + 1 + c * s)
           }
         }
       }
@@ -157,8 +156,19 @@ package struct RowContextPlan: Sendable {
         to[j] = source >= 0 ? values[Int(image[source])] : 0
       }
     }
-    for j in 0..<stateWidth { row[o + j] = state[j] }
-    if withGlobal { for j in 0..<globalWidth { row[o + stateWidth + j] = global[j] } }
+    Self.copy(stateWidth, from: state, to: row + o)
+    if withGlobal { Self.copy(globalWidth, from: global, to: row + o + stateWidth) }
+  }
+
+  /// count Floats from `from` to `to` (not overlapping): a loop without overflow checks, which
+  /// the compiler vectorizes (a memmove call costs more at these sizes).
+  @inline(__always)
+  static func copy(_ count: Int, from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while j < count {
+      to[j] = from[j]
+      j &+= 1
+    }
   }
 
   /// The left part of pixel (y, x) of one image: [left neighbours, e_x].
