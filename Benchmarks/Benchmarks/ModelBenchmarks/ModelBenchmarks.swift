@@ -7,7 +7,7 @@
 
 import Benchmark
 import TestSupport
-import BitsBack
+@_spi(Benchmarks) import BitsBack
 @_spi(Benchmarks) import Model
 
 extension SeededGenerator {
@@ -59,6 +59,65 @@ func kernelBenchmark(inner: Int, columns: Int, level: Int, integer: Bool = false
     blackHole(c[0])
     // A multiply and an add per (row, column, inner) triple.
     benchmark.measurement(flopsPerSecond, Int(2 * Double(batch * inner * columns) / elapsed))
+  }
+}
+
+/// The context heads' logistic mixture of 4 components, the per-pixel stage after the network:
+/// 1,000 pixel steps of 32 lanes, each lane's raw parameters [logits, means, log-scales] drawn
+/// so that 4 pixels in 5 are background (means near −1, where C(1) settles the pop), the others
+/// anywhere; pops from uniform slots and pushes of the popped values. `kind` is the C version
+/// at a kernel level (`MixtureKernel`, what the coder runs), or the Swift codec
+/// (`DiscretizedLogisticMixture`, one pixel at a time) for comparison.
+func mixtureBenchmark(pop: Bool, level: Int?) {
+  let name = level.map { "C level \($0)" } ?? "Swift codec"
+  Benchmark("Mixture(4) \(pop ? "pop" : "push") 32 lanes x 1000, \(name)") { benchmark in
+    let steps = 1000, lanes = 32, k = 4, stride = 3 * k
+    var generator = SeededGenerator(seed: 11)
+    var raw = [Float](), slots = [UInt32](), symbols = [UInt8]()
+    for _ in 0..<(steps * lanes) {
+      let background = generator.nextFloat() < 0.8
+      for _ in 0..<k { raw.append(generator.nextFloat() * 6 - 3) }
+      for _ in 0..<k { raw.append(background ? -1 + generator.nextFloat() * 0.02 : generator.nextFloat() * 2 - 1) }
+      for _ in 0..<k { raw.append(-5 + generator.nextFloat() * 3) }
+      slots.append(UInt32(generator.next() >> 40))
+    }
+    var found = [MixtureKernel.Interval](repeating: .init(symbol: 0, start: 0, frequency: 0), count: steps * lanes)
+    for i in 0..<(steps * lanes) {
+      found[i] = raw.withUnsafeBufferPointer { MixtureKernel.swiftPop(raw: $0.baseAddress! + i * stride, components: k, slot: slots[i]) }
+      symbols.append(UInt8(found[i].symbol))
+    }
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    let start = clock.now
+    raw.withUnsafeBufferPointer { r in
+      found.withUnsafeMutableBufferPointer { f in
+        for step in 0..<steps {
+          let p = r.baseAddress! + step * lanes * stride, out = f.baseAddress! + step * lanes
+          if let level {
+            if pop {
+              _ = slots.withUnsafeBufferPointer {
+                MixtureKernel.pop(lanes: lanes, raw: p, stride: stride, components: k, slots: $0.baseAddress! + step * lanes,
+                                  level: level, into: out)
+              }
+            } else {
+              _ = symbols.withUnsafeBufferPointer {
+                MixtureKernel.push(lanes: lanes, raw: p, stride: stride, components: k,
+                                   symbols: $0.baseAddress! + step * lanes, symbolStride: 1, level: level, into: out)
+              }
+            }
+          } else {
+            for l in 0..<lanes {
+              out[l] = pop ? MixtureKernel.swiftPop(raw: p + l * stride, components: k, slot: slots[step * lanes + l])
+                : MixtureKernel.swiftPush(raw: p + l * stride, components: k, symbol: symbols[step * lanes + l])
+            }
+          }
+        }
+      }
+    }
+    let elapsed = seconds(clock.now - start)
+    benchmark.stopMeasurement()
+    blackHole(found[0])
+    benchmark.measurement(pixelsPerSecond, Int(Double(steps * lanes) / elapsed))
   }
 }
 
@@ -117,6 +176,10 @@ let benchmarks: @Sendable () -> Void = {
   // 500→500, 500→1568 (two parameters per pixel); the context decoder's 500→300, 300→3136 (four
   // features per pixel) and its per-pixel network 10→64→9. Every version this CPU runs (the
   // coder uses AVX2 where there is AVX2: see Sources/CDense/dense.c).
+  for pop in [true, false] {
+    mixtureBenchmark(pop: pop, level: nil)
+    for level in 0...DenseKernel.supportedLevel { mixtureBenchmark(pop: pop, level: level) }
+  }
   for level in 0...DenseKernel.supportedLevel {
     for (inner, columns) in [(784, 500), (500, 500), (500, 100), (50, 500), (500, 1568), (500, 300), (300, 3136),
                              (10, 64), (64, 9)] {
