@@ -52,17 +52,16 @@ public struct MaxEntropyBuckets: Sendable, Equatable {
   /// - Complexity: O(bits), a binary search over the edges.
   public func bucket(containing x: Double) -> Int {
     precondition(!x.isNaN, "MaxEntropyBuckets.bucket(containing:): x is NaN")
-    // The first index in 1..<count whose edge is above x; the bucket is the one before it.
-    var low = 1
-    var high = count
-    while low < high {
-      let middle = (low + high) / 2
-      if edges[middle] > x {
-        high = middle
-      } else {
-        low = middle + 1
+    // The last index in 0..<count whose edge is at most x (edges[0] = −∞ always is), in `bits`
+    // halvings of a step without a branch: a bisection's branches go either way at random here.
+    return edges.withUnsafeBufferPointer { e in
+      var low = 0
+      var step = count >> 1
+      while step > 0 {
+        low &+= e[low &+ step] <= x ? step : 0
+        step >>= 1
       }
+      return low
     }
-    return low - 1
   }
 }
