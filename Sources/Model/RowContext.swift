@@ -50,6 +50,14 @@ package struct RowContextPlan: Sendable {
   /// Per pixel, where each of its above and left neighbours is in the image (−1: outside, input 0).
   let aboveSources: [Int32]
   let leftSources: [Int32]
+  /// The stepper's value rows (`fillValueRows`): the `valueRowDepth` rows above the current one
+  /// as network inputs, each `valueRowPad` zeros, the row, `valueRowPad` zeros, so that every
+  /// above neighbour and every state input is one load at a fixed offset from its column.
+  package let valueRowDepth: Int
+  package let valueRowPad: Int
+  package var valueRowWidth: Int { width + 2 * valueRowPad }
+  /// Above neighbour j of column x at (value rows of the lane, past the pad) + x + aboveOffsets[j].
+  let aboveOffsets: [Int]
 
   package init(_ architecture: Architecture) {
     guard let head = architecture.context, let summary = head.rows else {
@@ -82,6 +90,10 @@ package struct RowContextPlan: Sendable {
     }
     aboveSources = sources(above)
     leftSources = sources(left)
+    valueRowDepth = max(1, above.map { -$0.dy }.max() ?? 1)
+    valueRowPad = max(radius, above.map { abs($0.dx) }.max() ?? 0)
+    let paddedWidth = w + 2 * valueRowPad
+    aboveOffsets = above.map { (-$0.dy - 1) * paddedWidth + $0.dx }
   }
 
   package var pixelCount: Int { height * width }
@@ -113,6 +125,77 @@ package struct RowContextPlan: Sendable {
         }
       }
     }
+  }
+
+  /// The value rows of row y for `rows` images: image r's rows y − 1, …, y − valueRowDepth as
+  /// network inputs (v/255 or 0/1; 0 above the image) at
+  /// into + ((r · valueRowDepth + d − 1) · valueRowWidth + valueRowPad). The pads are not written:
+  /// they must be 0 (the stepper zeroes its buffer once).
+  @inline(__always)
+  package func fillValueRows(
+    row y: Int, rows: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int, values: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    let w = width, depth = valueRowDepth, pw = valueRowWidth
+    for r in 0..<rows {
+      for d in 1...depth {
+        let target = out + (r * depth + d - 1) * pw + valueRowPad
+        if y - d < 0 {
+          target.update(repeating: 0, count: w)
+        } else {
+          let source = pixels + r * pixelStride + (y - d) * w
+          var x = 0
+          while x < w {
+            target[x] = values[Int(source[x])]
+            x &+= 1
+          }
+        }
+      }
+    }
+  }
+
+  /// `fillStateInputs` from value rows (`fillValueRows` of the same row y): the same inputs,
+  /// each neighbour value read from the rows instead of looked up in the image.
+  @inline(__always)
+  package func fillStateInputs(
+    row y: Int, rows: Int, valueRows: UnsafePointer<Float>, previous: UnsafePointer<Float>,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    let w = width, s = stateWidth, k = radius, n = stateInputs
+    out.initialize(repeating: 0, count: rows * w * n)
+    guard y > 0 else { return }
+    for r in 0..<rows {
+      // Row y − 1, past its pad: columns −pad ..< w + pad are readable, 0 outside the image.
+      let above = valueRows + r * valueRowDepth * valueRowWidth + valueRowPad
+      let state = previous + r * w * s
+      for x in 0..<w {
+        let row = out + (r * w + x) * n
+        Self.copy(2 * k + 1, from: above + (x - k), to: row)
+        for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
+          Self.copy(s, from: state + (x + c - 1) * s, to: row + 2 * k + 1 + c * s)
+        }
+      }
+    }
+  }
+
+  /// `fillRowPart` without the global vector, from the image's value rows (`fillValueRows`):
+  /// `valueRows` is the image's first row past its pad.
+  @inline(__always)
+  package func fillRowPart(
+    x: Int, features: UnsafePointer<Float>, valueRows: UnsafePointer<Float>, state: UnsafePointer<Float>,
+    into row: UnsafeMutablePointer<Float>
+  ) {
+    for j in 0..<self.features { row[j] = features[j] }
+    let n = above.count
+    aboveOffsets.withUnsafeBufferPointer { offsets in
+      let to = row + self.features, from = valueRows + x
+      var j = 0
+      while j < n {
+        to[j] = from[offsets[j]]
+        j &+= 1
+      }
+    }
+    Self.copy(stateWidth, from: state, to: row + self.features + n)
   }
 
   /// s = ReLU(b + input · A) for `count` rows of state inputs.
@@ -475,6 +558,8 @@ package final class RowContextStepper {
   private let rowAccumulators: UnsafeMutablePointer<Float>
   private let leftInput: UnsafeMutablePointer<Float>
   private let averages: UnsafeMutablePointer<Float>
+  /// `RowContextPlan.fillValueRows`'s rows, pads zeroed once.
+  private let valueRows: UnsafeMutablePointer<Float>
   private let scratch: UnsafeMutablePointer<Float>
   private let hiddenA: UnsafeMutablePointer<Float>
   private let hiddenB: UnsafeMutablePointer<Float>
@@ -506,6 +591,9 @@ package final class RowContextStepper {
     rowAccumulators = .allocate(capacity: cells * plan.hidden)
     leftInput = .allocate(capacity: cells * max(plan.leftInputs, 1))
     averages = .allocate(capacity: capacity * max(plan.averages, 1))
+    let valueRowCount = capacity * plan.valueRowDepth * plan.valueRowWidth
+    valueRows = .allocate(capacity: valueRowCount)
+    valueRows.initialize(repeating: 0, count: valueRowCount)
     scratch = .allocate(capacity: cells * plan.hidden)
     hiddenA = .allocate(capacity: cells * network.maxWidth)
     hiddenB = .allocate(capacity: cells * network.maxWidth)
@@ -513,8 +601,8 @@ package final class RowContextStepper {
   }
 
   deinit {
-    for p in [stateInput, state, previousState, global, rowStart, rowInput, rowAccumulators, leftInput, averages, scratch,
-              hiddenA, hiddenB, output] { p.deallocate() }
+    for p in [stateInput, state, previousState, global, rowStart, rowInput, rowAccumulators, leftInput, averages, valueRows,
+              scratch, hiddenA, hiddenB, output] { p.deallocate() }
   }
 
   /// The raw parameters of pixel i for images 0..<rows: `outputCount` values for image r at
@@ -651,8 +739,9 @@ package final class RowContextStepper {
   ) {
     let w = plan.width, h1 = plan.hidden, g = plan.globalWidth
     swap(&state, &previousState)
-    plan.fillStateInputs(row: y, rows: rows, pixels: pixels, pixelStride: pixelStride,
-                         previous: UnsafePointer(previousState), into: stateInput)
+    plan.fillValueRows(row: y, rows: rows, pixels: pixels, pixelStride: pixelStride, values: values, into: valueRows)
+    plan.fillStateInputs(row: y, rows: rows, valueRows: UnsafePointer(valueRows), previous: UnsafePointer(previousState),
+                         into: stateInput)
     plan.stateLayer(self.rows.state, input: stateInput, count: rows * w, into: state)
     plan.globalLayer(self.rows.global, states: state, count: rows, into: global)
     let first = network.layers[0]
@@ -663,12 +752,13 @@ package final class RowContextStepper {
           b: wt.baseAddress! + restInputs * h1, bRowStride: h1, start: b.baseAddress!, c: rowStart, cRowStride: h1)
       }
     }
+    let f = plan.features
     for r in 0..<rows {
-      let image = pixels + r * pixelStride
+      let laneRows = UnsafePointer(valueRows) + r * plan.valueRowDepth * plan.valueRowWidth + plan.valueRowPad
       for x in 0..<w {
         plan.fillRowPart(
-          y: y, x: x, features: features + r * featureStride, image: image, state: state + (r * w + x) * plan.stateWidth,
-          global: global, values: values, into: rowInput + (r * w + x) * restInputs, withGlobal: false)
+          x: x, features: features + r * featureStride + (y * w + x) * f, valueRows: laneRows,
+          state: state + (r * w + x) * plan.stateWidth, into: rowInput + (r * w + x) * restInputs)
       }
       averages.advanced(by: r * plan.averages).initialize(repeating: 0, count: plan.averages)
     }
