@@ -29,13 +29,15 @@ import Testing
   }
 
   /// The int16 models (issue 18) and the Float models whose weights files they are made from:
-  /// every current model but `mnist-binary-plain`, and `mnist-binary-plain-v2`, the int16
-  /// `mnist-binary-plain` until the one with an IAF posterior (issue 17) replaced it. That
-  /// model's Float weights file was never a built-in model of its own.
+  /// every current model but `mnist-binary-plain` and `fashion-mnist`; `mnist-binary-plain-v2`,
+  /// the int16 `mnist-binary-plain` until the one with an IAF posterior (issue 17) replaced it;
+  /// `fashion-mnist-v3`, the int16 `fashion-mnist` until the one trained 10 epochs further
+  /// replaced it. Those two replacements' Float weights files were never built-in models of
+  /// their own.
   static let int16Forms = [
-    ("mnist", "mnist-v2"), ("mnist-binary", "mnist-binary-v2"), ("fashion-mnist", "fashion-mnist-v2"),
+    ("mnist", "mnist-v2"), ("mnist-binary", "mnist-binary-v2"), ("fashion-mnist-v3", "fashion-mnist-v2"),
     ("mnist-plain", "mnist-plain-v1"), ("fashion-mnist-plain", "fashion-mnist-plain-v1"),
-    ("mnist-binary-plain-v2", "mnist-binary-plain-v1"), ("mnist-binary-plain", nil),
+    ("mnist-binary-plain-v2", "mnist-binary-plain-v1"), ("mnist-binary-plain", nil), ("fashion-mnist", nil),
   ]
 
   /// Every current built-in model is the int16 form of a Float weights file (issue 18): the
@@ -55,7 +57,7 @@ import Testing
         #expect(model.vae.decoder.layers.map(\.weights) == float.vae.decoder.layers.map(\.weights))
         #expect(model.vae.summary == float.vae.summary + "; int16 arithmetic (bbans convert)")
       } else {
-        #expect(model.architecture.posterior == .iaf(steps: 4, hidden: 100, context: 32))
+        if name == "mnist-binary-plain" { #expect(model.architecture.posterior == .iaf(steps: 4, hidden: 100, context: 32)) }
         #expect(model.vae.summary.hasSuffix("; int16 arithmetic (bbans convert)"))
       }
       let bytes = model.vae.serialized()

@@ -59,6 +59,11 @@ import Testing
     Golden(
       original: "digits-20-binary-plain-v2.idx", recordedName: "mnist-binary-plain", retired: "mnist-binary-plain-v2",
       identity: 0x08E9_FEEB_FEB4_278B),
+    // The int16 fashion-mnist that the model trained 10 epochs further replaced (issue 16):
+    // GoldenFileTests' file of fashion-mnist until then (testdata/golden/fashion-mnist-20.idx.bba).
+    Golden(
+      original: "fashion-mnist-20-v3.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v3",
+      identity: 0x60C6_CCBF_D4A3_A2D6),
   ]
 
   @Test(arguments: files)
@@ -79,7 +84,7 @@ import Testing
   @Test func retiredModelsAreListedApartAndGoByTheirOwnNames() throws {
     #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1", "mnist-v2", "mnist-binary-v2",
                                            "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1",
-                                           "mnist-binary-plain-v2"])
+                                           "mnist-binary-plain-v2", "fashion-mnist-v3"])
     #expect(ModelRegistry.retiredBuiltins.map(\.name) == ModelRegistry.retiredNames, "a retired weights file does not load")
     #expect(Set(ModelRegistry.builtinNames).isDisjoint(with: ModelRegistry.retiredNames))
     #expect(ModelRegistry.builtins.allSatisfy { ModelRegistry.formerName(ofBuiltin: $0.name) == nil })
