@@ -47,8 +47,7 @@ package struct RowContextPlan: Sendable {
   package let oneMinusDecays: [Float]
   /// The network's input for a pixel value: v/255 (8-bit) or 0/1 (binary).
   package let valueTable: [Float]
-  /// Per pixel, where each of its above and left neighbours is in the image (−1: outside, input 0).
-  let aboveSources: [Int32]
+  /// Per pixel, where each of its left neighbours is in the image (−1: outside, input 0).
   let leftSources: [Int32]
   /// The stepper's value rows (`fillValueRows`): the `valueRowDepth` rows above the current one
   /// as network inputs, each `valueRowPad` zeros, the row, `valueRowPad` zeros, so that every
@@ -88,7 +87,6 @@ package struct RowContextPlan: Sendable {
         }
       }
     }
-    aboveSources = sources(above)
     leftSources = sources(left)
     valueRowDepth = max(1, above.map { -$0.dy }.max() ?? 1)
     valueRowPad = max(radius, above.map { abs($0.dx) }.max() ?? 0)
@@ -98,34 +96,6 @@ package struct RowContextPlan: Sendable {
 
   package var pixelCount: Int { height * width }
   package var inputCount: Int { rowInputs + leftInputs }
-
-  /// The state inputs of row y for `rows` images (rows × width × stateInputs, image-major).
-  /// - Parameters:
-  ///   - pixels: image r's pixels at pixels + r · pixelStride (only row y − 1 is read).
-  ///   - previous: s_{y−1} of image r, column x at previous + (r · width + x) · stateWidth
-  ///     (not read for y = 0).
-  @inline(__always)
-  package func fillStateInputs(
-    row y: Int, rows: Int, pixels: UnsafePointer<UInt8>, pixelStride: Int, previous: UnsafePointer<Float>,
-    into out: UnsafeMutablePointer<Float>
-  ) {
-    let w = width, s = stateWidth, k = radius, n = stateInputs
-    out.initialize(repeating: 0, count: rows * w * n)
-    guard y > 0 else { return }
-    valueTable.withUnsafeBufferPointer { values in
-      for r in 0..<rows {
-        let above = pixels + r * pixelStride + (y - 1) * w
-        let state = previous + r * w * s
-        for x in 0..<w {
-          let row = out + (r * w + x) * n
-          for d in -k...k where x + d >= 0 && x + d < w { row[d + k] = values[Int(above[x + d])] }
-          for c in 0..<3 where x + c - 1 >= 0 && x + c - 1 < w {
-            Self.copy(s, from: state + (x + c - 1) * s, to: row + 2 * k + 1 + c * s)
-          }
-        }
-      }
-    }
-  }
 
   /// The value rows of row y for `rows` images: image r's rows y − 1, …, y − valueRowDepth as
   /// network inputs (v/255 or 0/1; 0 above the image) at
@@ -154,8 +124,11 @@ package struct RowContextPlan: Sendable {
     }
   }
 
-  /// `fillStateInputs` from value rows (`fillValueRows` of the same row y): the same inputs,
-  /// each neighbour value read from the rows instead of looked up in the image.
+  /// The state inputs of row y for `rows` images (rows × width × stateInputs, image-major), from
+  /// their value rows (`fillValueRows` of the same row y).
+  /// - Parameters:
+  ///   - previous: s_{y−1} of image r, column x at previous + (r · width + x) · stateWidth
+  ///     (not read for y = 0).
   @inline(__always)
   package func fillStateInputs(
     row y: Int, rows: Int, valueRows: UnsafePointer<Float>, previous: UnsafePointer<Float>,
@@ -178,12 +151,15 @@ package struct RowContextPlan: Sendable {
     }
   }
 
-  /// `fillRowPart` without the global vector, from the image's value rows (`fillValueRows`):
-  /// `valueRows` is the image's first row past its pad.
+  /// The row part of pixel (y, x) of one image, [f, above neighbours, s_y[x], g_y], from the
+  /// image's value rows of row y (`fillValueRows`; `valueRows` is its first row past its pad);
+  /// without g_y when `global` is nil (the stepper adds g_y's share once per row instead).
+  /// - Parameters:
+  ///   - features: the pixel's decoder features.
   @inline(__always)
   package func fillRowPart(
     x: Int, features: UnsafePointer<Float>, valueRows: UnsafePointer<Float>, state: UnsafePointer<Float>,
-    into row: UnsafeMutablePointer<Float>
+    global: UnsafePointer<Float>?, into row: UnsafeMutablePointer<Float>
   ) {
     for j in 0..<self.features { row[j] = features[j] }
     let n = above.count
@@ -196,6 +172,7 @@ package struct RowContextPlan: Sendable {
       }
     }
     Self.copy(stateWidth, from: state, to: row + self.features + n)
+    if let global { Self.copy(globalWidth, from: global, to: row + self.features + n + stateWidth) }
   }
 
   /// s = ReLU(b + input · A) for `count` rows of state inputs.
@@ -221,26 +198,6 @@ package struct RowContextPlan: Sendable {
           aInnerStride: 1, b: w.baseAddress!, bRowStride: layer.outCount, start: b.baseAddress!, c: out, cRowStride: layer.outCount)
       }
     }
-  }
-
-  /// The row part of pixel (y, x) of one image: [f, above neighbours, s_y[x], g_y].
-  @inline(__always)
-  package func fillRowPart(
-    y: Int, x: Int, features: UnsafePointer<Float>, image: UnsafePointer<UInt8>, state: UnsafePointer<Float>,
-    global: UnsafePointer<Float>, values: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>, withGlobal: Bool = true
-  ) {
-    let f = features + (y * width + x) * self.features
-    for j in 0..<self.features { row[j] = f[j] }
-    let o = self.features + above.count
-    aboveSources.withUnsafeBufferPointer { sources in
-      let n = above.count, from = sources.baseAddress! + (y * width + x) * n, to = row + self.features
-      for j in 0..<n {
-        let source = Int(from[j])
-        to[j] = source >= 0 ? values[Int(image[source])] : 0
-      }
-    }
-    Self.copy(stateWidth, from: state, to: row + o)
-    if withGlobal { Self.copy(globalWidth, from: global, to: row + o + stateWidth) }
   }
 
   /// count Floats from `from` to `to` (not overlapping): a loop without overflow checks, which
@@ -336,14 +293,23 @@ package struct RowContextPass {
     var states = [Float](repeating: 0, count: h * count * w * s)
     var globals = [Float](repeating: 0, count: h * count * g)
     var input = [Float](repeating: 0, count: count * p * d)
+    // Every image's value rows of the current row (pads 0), as the stepper keeps them.
+    let laneValueRows = plan.valueRowDepth * plan.valueRowWidth
+    var valueRows = [Float](repeating: 0, count: max(count, 1) * laneValueRows)
     stateInputs.withUnsafeMutableBufferPointer { xs in
       states.withUnsafeMutableBufferPointer { ss in
         globals.withUnsafeMutableBufferPointer { gs in
           for y in 0..<h {
             let x = xs.baseAddress! + y * count * w * n, st = ss.baseAddress! + y * count * w * s
-            plan.fillStateInputs(
-              row: y, rows: count, pixels: pixels.baseAddress!, pixelStride: p,
-              previous: UnsafePointer(ss.baseAddress! + max(y - 1, 0) * count * w * s), into: x)
+            valueRows.withUnsafeMutableBufferPointer { vr in
+              plan.valueTable.withUnsafeBufferPointer { values in
+                plan.fillValueRows(row: y, rows: count, pixels: pixels.baseAddress!, pixelStride: p,
+                                   values: values.baseAddress!, into: vr.baseAddress!)
+              }
+              plan.fillStateInputs(
+                row: y, rows: count, valueRows: UnsafePointer(vr.baseAddress!),
+                previous: UnsafePointer(ss.baseAddress! + max(y - 1, 0) * count * w * s), into: x)
+            }
             plan.stateLayer(networks.state, input: x, count: count * w, into: st)
             plan.globalLayer(networks.global, states: st, count: count, into: gs.baseAddress! + y * count * g)
           }
@@ -358,18 +324,24 @@ package struct RowContextPass {
         states.withUnsafeBufferPointer { ss in
           globals.withUnsafeBufferPointer { gs in
             plan.valueTable.withUnsafeBufferPointer { values in
-              for r in 0..<count {
-                let image = pixels.baseAddress! + r * p
-                for y in 0..<h {
-                  e.initialize(repeating: 0, count: plan.averages)
-                  for x in 0..<w {
-                    if x > 0 { plan.advance(e, past: values[Int(image[y * w + x - 1])]) }
-                    let row = inputs.baseAddress! + (r * p + y * w + x) * d
-                    plan.fillRowPart(
-                      y: y, x: x, features: f.baseAddress! + r * p * plan.features, image: image,
-                      state: ss.baseAddress! + ((y * count + r) * w + x) * s, global: gs.baseAddress! + (y * count + r) * g,
-                      values: values.baseAddress!, into: row)
-                    plan.fillLeftPart(y: y, x: x, image: image, averages: e, values: values.baseAddress!, into: row + plan.rowInputs)
+              valueRows.withUnsafeMutableBufferPointer { vr in
+                let imageRows = vr.baseAddress!, pastPad = UnsafePointer(imageRows) + plan.valueRowPad
+                for r in 0..<count {
+                  let image = pixels.baseAddress! + r * p
+                  for y in 0..<h {
+                    plan.fillValueRows(row: y, rows: 1, pixels: image, pixelStride: p, values: values.baseAddress!,
+                                       into: imageRows)
+                    e.initialize(repeating: 0, count: plan.averages)
+                    for x in 0..<w {
+                      if x > 0 { plan.advance(e, past: values[Int(image[y * w + x - 1])]) }
+                      let row = inputs.baseAddress! + (r * p + y * w + x) * d
+                      plan.fillRowPart(
+                        x: x, features: f.baseAddress! + (r * p + y * w + x) * plan.features, valueRows: pastPad,
+                        state: ss.baseAddress! + ((y * count + r) * w + x) * s, global: gs.baseAddress! + (y * count + r) * g,
+                        into: row)
+                      plan.fillLeftPart(y: y, x: x, image: image, averages: e, values: values.baseAddress!,
+                                        into: row + plan.rowInputs)
+                    }
                   }
                 }
               }
@@ -758,7 +730,7 @@ package final class RowContextStepper {
       for x in 0..<w {
         plan.fillRowPart(
           x: x, features: features + r * featureStride + (y * w + x) * f, valueRows: laneRows,
-          state: state + (r * w + x) * plan.stateWidth, into: rowInput + (r * w + x) * restInputs)
+          state: state + (r * w + x) * plan.stateWidth, global: nil, into: rowInput + (r * w + x) * restInputs)
       }
       averages.advanced(by: r * plan.averages).initialize(repeating: 0, count: plan.averages)
     }
