@@ -796,4 +796,27 @@ extension VAE {
     return VAE(architecture: upgraded, name: name, summary: self.summary, figures: figures, encoder: encoder,
                decoder: decoder, context: MLP(layers: layers), rows: RowNetworks(state: state, global: global))
   }
+
+  /// This model with the context network's deeper layers extended to `deeper`, computing the
+  /// same distributions bit for bit: the model's own deeper layers must begin `deeper`, and each
+  /// layer added is as wide as the one before it and starts as the identity (ReLU of a
+  /// non-negative input, with bias 0), put in front of the output layer. The starting point of
+  /// training more depth into a trained row-summary model.
+  public func addingDeeperLayers(_ deeper: [Int]) -> VAE {
+    guard let rows = architecture.context?.rows, let context, deeper.starts(with: rows.deeper), deeper.count > rows.deeper.count else {
+      preconditionFailure("VAE.addingDeeperLayers: \(name) has no row summary whose deeper layers begin \(deeper)")
+    }
+    let width = context.layers[context.layers.count - 1].inCount
+    precondition(deeper.dropFirst(rows.deeper.count).allSatisfy { $0 == width }, "VAE.addingDeeperLayers: added layers must be \(width) wide")
+    var upgraded = architecture
+    upgraded.context?.rows?.deeper = deeper
+    precondition(upgraded.problem == nil, "VAE.addingDeeperLayers: \(upgraded.problem ?? "")")
+    var identity = [Float](repeating: 0, count: width * width)
+    for j in 0..<width { identity[j * width + j] = 1 }
+    let added = DenseLayer(inCount: width, outCount: width, weights: identity, bias: [Float](repeating: 0, count: width))
+    var layers = context.layers
+    layers.insert(contentsOf: Array(repeating: added, count: deeper.count - rows.deeper.count), at: layers.count - 1)
+    return VAE(architecture: upgraded, name: name, summary: summary, figures: figures, encoder: encoder,
+               decoder: decoder, context: MLP(layers: layers), rows: self.rows, flows: flows)
+  }
 }

@@ -32,7 +32,9 @@ struct Train: ParsableCommand {
   var rows: String?
   @Option(help: "The row summary's state sees the row above at columns x−k…x+k.") var rowsRadius = 2
   @Option(help: "Moving averages of the current row's values to the left (row summary).") var rowsAverages = 4
-  @Option(help: "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).")
+  @Option(help: ArgumentHelp(
+    "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).",
+    discussion: "With --start-from a row-summary model (and no --rows), the widths must begin with the model's own deeper layers; each one added is as wide as the layer before it and starts as the identity, so training starts at the model's figures."))
   var contextDeeper: String?
   @Option(help: ArgumentHelp(
     "The posterior q(z|x): diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K (K steps).",
@@ -82,17 +84,26 @@ struct Train: ParsableCommand {
   var rowSummary: RowSummary? {
     get throws {
       guard let rows else {
-        if contextDeeper != nil { throw TrainError("--context-deeper needs --rows") }
+        if contextDeeper != nil && startFrom == nil { throw TrainError("--context-deeper needs --rows (or --start-from a row-summary model)") }
         return nil
       }
       let sizes = try Self.widths(rows, "--rows")
       guard sizes.count == 2 else { throw TrainError("--rows takes two widths, S,G, not '\(rows)'") }
       try check("--rows state width", sizes[0], in: 1...256)
-      let deeper = try contextDeeper.map { try Self.widths($0, "--context-deeper") } ?? []
+      let deeper = try deeperWidths ?? []
+      return RowSummary(stateWidth: sizes[0], globalWidth: sizes[1], radius: rowsRadius, averages: rowsAverages, deeper: deeper)
+    }
+  }
+
+  /// The widths that --context-deeper names, checked, or nil without it.
+  var deeperWidths: [Int]? {
+    get throws {
+      guard let contextDeeper else { return nil }
+      let deeper = try Self.widths(contextDeeper, "--context-deeper")
       guard deeper.count <= 8, deeper.allSatisfy({ $0 <= 1024 }) else {
         throw TrainError("--context-deeper takes at most 8 widths of at most 1024")
       }
-      return RowSummary(stateWidth: sizes[0], globalWidth: sizes[1], radius: rowsRadius, averages: rowsAverages, deeper: deeper)
+      return deeper
     }
   }
 
@@ -275,6 +286,17 @@ struct Train: ParsableCommand {
         upgraded.context?.rows = summaryOfRows
         if let problem = upgraded.problem { throw TrainError("cannot build this model: \(problem)") }
         start = startModel.addingRowSummary(summaryOfRows, seed: seed)
+      } else if let deeper = try deeperWidths {
+        guard let rows = a.context?.rows else {
+          throw TrainError("--context-deeper with --start-from needs a row-summary model (or --rows); \(startFrom) has \(a.context == nil ? "no context head" : "no row summary")")
+        }
+        let width = a.context!.hidden
+        let last = rows.deeper.last ?? width
+        guard deeper.starts(with: rows.deeper), deeper.count > rows.deeper.count,
+              deeper.dropFirst(rows.deeper.count).allSatisfy({ $0 == last }) else {
+          throw TrainError("--context-deeper \(contextDeeper ?? "") with --start-from: \(startFrom)'s deeper layers are \(rows.deeper.isEmpty ? "none" : rows.deeper.map(String.init).joined(separator: ",")), and the widths must begin with them and add layers \(last) wide")
+        }
+        start = startModel.addingDeeperLayers(deeper)
       }
       let kind = try posteriorKind
       if posterior != nil && kind == .diagonal && a.posterior.isFlow {

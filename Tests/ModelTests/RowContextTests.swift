@@ -192,6 +192,31 @@ struct RowContextTests {
     }
   }
 
+  /// Deeper layers added to a row-summary model as the identity leave every distribution the
+  /// same bit for bit, and the widths it keeps are the model's own.
+  @Test func addingDeeperLayersKeepsTheDistributions() throws {
+    for (base, deeper) in [([Int](), [6]), ([], [6, 6]), ([4], [4, 4])] {
+      let architecture = Architecture(
+        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
+        likelihood: .logisticMixture(components: 2),
+        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
+                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: base)))
+      let model = VAE(randomWith: architecture, seed: 7)
+      let upgraded = model.addingDeeperLayers(deeper)
+      #expect(upgraded.architecture.context?.rows?.deeper == deeper)
+      var generator = SeededGenerator(seed: 8)
+      let count = 3, p = architecture.pixelCount
+      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
+      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      #expect(before.map(\.bitPattern) == after.map(\.bitPattern), "\(base) → \(deeper)")
+      let loaded = try VAE(contentsOf: upgraded.serialized())
+      #expect(loaded.identity == upgraded.identity && loaded.identity != model.identity)
+    }
+  }
+
   /// A version-2 file whose summary kind this build does not know is refused by name.
   @Test func unknownSummaryKindIsRefused() {
     let model = VAE(randomWith: Self.architectures[0], seed: 1)
