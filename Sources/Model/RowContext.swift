@@ -797,6 +797,33 @@ extension VAE {
                decoder: decoder, context: MLP(layers: layers), rows: RowNetworks(state: state, global: global))
   }
 
+  /// This model with the context network's first hidden layer widened to `width` units,
+  /// computing the same distributions: the new units' input weights are random (from `seed`),
+  /// their biases 0, and the next layer's weights from them 0. The starting point of training
+  /// a wider per-pixel network into a trained row-summary model.
+  public func addingHiddenUnits(width: Int, seed: UInt64) -> VAE {
+    guard let head = architecture.context, head.rows != nil, let context, width > head.hidden else {
+      preconditionFailure("VAE.addingHiddenUnits: \(name) has no row-summary context head narrower than \(width)")
+    }
+    var upgraded = architecture
+    upgraded.context?.hidden = width
+    precondition(upgraded.problem == nil, "VAE.addingHiddenUnits: \(upgraded.problem ?? "")")
+    let first = context.layers[0], next = context.layers[1]
+    let n = first.inCount, h = head.hidden, extra = width - h, m = next.outCount
+    var generator = SeededGenerator(seed: seed)
+    let fresh = MLP(sizes: [n, extra, 1], generator: &generator).layers[0]
+    var weights = [Float](repeating: 0, count: n * width)
+    for t in 0..<n {
+      for j in 0..<h { weights[t * width + j] = first.weights[t * h + j] }
+      for j in 0..<extra { weights[t * width + h + j] = fresh.weights[t * extra + j] }
+    }
+    var layers = context.layers
+    layers[0] = DenseLayer(inCount: n, outCount: width, weights: weights, bias: first.bias + [Float](repeating: 0, count: extra))
+    layers[1] = DenseLayer(inCount: width, outCount: m, weights: next.weights + [Float](repeating: 0, count: extra * m), bias: next.bias)
+    return VAE(architecture: upgraded, name: name, summary: summary, figures: figures, encoder: encoder,
+               decoder: decoder, context: MLP(layers: layers), rows: self.rows, flows: flows)
+  }
+
   /// This model with the context network's deeper layers extended to `deeper`, computing the
   /// same distributions bit for bit: the model's own deeper layers must begin `deeper`, and each
   /// layer added is as wide as the one before it and starts as the identity (ReLU of a

@@ -23,7 +23,10 @@ struct Train: ParsableCommand {
   @Option(help: "Components of the logistic mixture.") var components = 3
   @Flag(help: "Condition each pixel also on its already-coded neighbours (a causal-context head).") var context = false
   @Option(help: "Per-pixel decoder features of the context head.") var contextFeatures = 2
-  @Option(help: "Hidden width of the context head's per-pixel network.") var contextHidden = 32
+  @Option(help: ArgumentHelp(
+    "Hidden width of the context head's per-pixel network. (default: 32)",
+    discussion: "With --start-from a row-summary model, a width above the model's widens its first hidden layer: the new units' outgoing weights start at 0, so training starts at the model's figures."))
+  var contextHidden: Int?
   @Option(help: "Neighbours the context head sees, nearest first (6: left, left-left, up-left, up, up-right, up-up; up to 24).")
   var contextNeighbours = ContextHead.defaultNeighbourCount
   @Option(help: ArgumentHelp(
@@ -146,7 +149,7 @@ struct Train: ParsableCommand {
     try check("--kl-warmup", klWarmup, in: 0...OptionLimits.epochs.upperBound)
     try check("--validation", validation, in: OptionLimits.validationImages)
     try check("--context-features", contextFeatures, in: 1...64)
-    try check("--context-hidden", contextHidden, in: 1...1024)
+    try check("--context-hidden", contextHidden ?? 32, in: 1...1024)
     try check("--context-neighbours", contextNeighbours, in: 1...ContextHead.neighbourOrder.count)
     try check("--rows-radius", rowsRadius, in: 0...8)
     _ = try posteriorKind
@@ -267,7 +270,7 @@ struct Train: ParsableCommand {
       height: images.shape.height, width: images.shape.width, channels: images.shape.channels,
       encoderHidden: hiddenSizes, decoderHidden: decoderSizes,
       latentCount: latents, bucketBits: bucketBits, likelihood: head,
-      context: context ? ContextHead(features: contextFeatures, hidden: contextHidden, neighbourCount: contextNeighbours) : nil)
+      context: context ? ContextHead(features: contextFeatures, hidden: contextHidden ?? 32, neighbourCount: contextNeighbours) : nil)
     let summaryOfRows = try rowSummary
     if summaryOfRows != nil && start == nil {
       guard context else { throw TrainError("--rows needs --context (the row summary is part of the context head)") }
@@ -297,6 +300,12 @@ struct Train: ParsableCommand {
           throw TrainError("--context-deeper \(contextDeeper ?? "") with --start-from: \(startFrom)'s deeper layers are \(rows.deeper.isEmpty ? "none" : rows.deeper.map(String.init).joined(separator: ",")), and the widths must begin with them and add layers \(last) wide")
         }
         start = startModel.addingDeeperLayers(deeper)
+      }
+      if let contextHidden, let head = start!.architecture.context, contextHidden != head.hidden {
+        guard head.rows != nil, contextHidden > head.hidden else {
+          throw TrainError("--context-hidden \(contextHidden) with --start-from: \(startFrom)'s context network is \(head.hidden) wide, and only a row-summary model's can be widened")
+        }
+        start = start!.addingHiddenUnits(width: contextHidden, seed: seed)
       }
       let kind = try posteriorKind
       if posterior != nil && kind == .diagonal && a.posterior.isFlow {
@@ -330,7 +339,7 @@ struct Train: ParsableCommand {
     let modelName = modelName
     let summary = start?.summary ?? "\(([architecture.pixelCount] + architecture.encoderHidden + [latents]).map(String.init).joined(separator: "-")) VAE, "
       + "\(architecture.headName)\(head.parametersPerPixel > 2 ? " (\(components))" : "")"
-      + "\(context ? " [\(contextFeatures) features, \(contextHidden) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
+      + "\(context ? " [\(contextFeatures) features, \(contextHidden ?? 32) hidden]" : ""), trained by bbans train on \(URL(fileURLWithPath: data).lastPathComponent)"
     print("bbans train: \(images.count) training and \(validationImages.count) validation images of \(images.shape), "
       + "\(architecture.parameterCount) parameters, \(architecture.headName), \(threads) threads")
     fflush(stdout)

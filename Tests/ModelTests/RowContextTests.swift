@@ -217,6 +217,31 @@ struct RowContextTests {
     }
   }
 
+  /// A first hidden layer widened with new units whose outgoing weights are 0 leaves every
+  /// distribution the same, to the rounding of the first layer's split product.
+  @Test func addingHiddenUnitsKeepsTheDistributions() throws {
+    for deeper in [[Int](), [5]] {
+      let architecture = Architecture(
+        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
+        likelihood: .logisticMixture(components: 2),
+        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
+                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: deeper)))
+      let model = VAE(randomWith: architecture, seed: 9)
+      let upgraded = model.addingHiddenUnits(width: 10, seed: 10)
+      #expect(upgraded.architecture.context?.hidden == 10)
+      var generator = SeededGenerator(seed: 11)
+      let count = 3, p = architecture.pixelCount
+      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
+      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let gap = zip(before, after).map { abs($0 - $1) }.max() ?? 0
+      #expect(gap < 1e-4, "deeper \(deeper): the distributions moved by \(gap)")
+      #expect(try VAE(contentsOf: upgraded.serialized()).identity == upgraded.identity)
+    }
+  }
+
   /// A version-2 file whose summary kind this build does not know is refused by name.
   @Test func unknownSummaryKindIsRefused() {
     let model = VAE(randomWith: Self.architectures[0], seed: 1)
