@@ -825,25 +825,53 @@ extension VAE {
   }
 
   /// This model with the context network's deeper layers extended to `deeper`, computing the
-  /// same distributions bit for bit: the model's own deeper layers must begin `deeper`, and each
-  /// layer added is as wide as the one before it and starts as the identity (ReLU of a
-  /// non-negative input, with bias 0), put in front of the output layer. The starting point of
-  /// training more depth into a trained row-summary model.
-  public func addingDeeperLayers(_ deeper: [Int]) -> VAE {
+  /// same distributions: the model's own deeper layers must begin `deeper`. Layers added as wide
+  /// as the one before them start as the identity (ReLU of a non-negative input, bias 0), and
+  /// leave every distribution the same bit for bit. One layer added of another width w ≥ 2P
+  /// (P the output layer's width) starts as the output layer's product split in two, its first
+  /// P units v = Wᵀh and the next P units −v (no bias), the rest random with outgoing weights 0,
+  /// and the new output layer takes ReLU(v) − ReLU(−v) = v, plus the old bias: the same
+  /// distributions to the rounding of the split product. The starting point of training more
+  /// depth into a trained row-summary model.
+  public func addingDeeperLayers(_ deeper: [Int], seed: UInt64 = 0) -> VAE {
     guard let rows = architecture.context?.rows, let context, deeper.starts(with: rows.deeper), deeper.count > rows.deeper.count else {
       preconditionFailure("VAE.addingDeeperLayers: \(name) has no row summary whose deeper layers begin \(deeper)")
     }
-    let width = context.layers[context.layers.count - 1].inCount
-    precondition(deeper.dropFirst(rows.deeper.count).allSatisfy { $0 == width }, "VAE.addingDeeperLayers: added layers must be \(width) wide")
+    let output = context.layers[context.layers.count - 1]
+    let width = output.inCount, p = output.outCount
+    let added = Array(deeper.dropFirst(rows.deeper.count))
+    let identity = added.allSatisfy { $0 == width }
+    precondition(identity || (added.count == 1 && added[0] >= 2 * p),
+                 "VAE.addingDeeperLayers: add layers \(width) wide, or one of at least \(2 * p)")
     var upgraded = architecture
     upgraded.context?.rows?.deeper = deeper
     precondition(upgraded.problem == nil, "VAE.addingDeeperLayers: \(upgraded.problem ?? "")")
-    var identity = [Float](repeating: 0, count: width * width)
-    for j in 0..<width { identity[j * width + j] = 1 }
-    let added = DenseLayer(inCount: width, outCount: width, weights: identity, bias: [Float](repeating: 0, count: width))
-    var layers = context.layers
-    layers.insert(contentsOf: Array(repeating: added, count: deeper.count - rows.deeper.count), at: layers.count - 1)
+    var layers = Array(context.layers.dropLast())
+    if identity {
+      var weights = [Float](repeating: 0, count: width * width)
+      for j in 0..<width { weights[j * width + j] = 1 }
+      let layer = DenseLayer(inCount: width, outCount: width, weights: weights, bias: [Float](repeating: 0, count: width))
+      layers += Array(repeating: layer, count: added.count) + [output]
+    } else {
+      let w = added[0]
+      var generator = SeededGenerator(seed: seed)
+      var weights = MLP(sizes: [width, w, 1], generator: &generator).layers[0].weights
+      var last = [Float](repeating: 0, count: w * p)
+      for t in 0..<width {
+        for j in 0..<p {
+          weights[t * w + j] = output.weights[t * p + j]
+          weights[t * w + p + j] = -output.weights[t * p + j]
+        }
+      }
+      for j in 0..<p {
+        last[j * p + j] = 1
+        last[(p + j) * p + j] = -1
+      }
+      layers.append(DenseLayer(inCount: width, outCount: w, weights: weights, bias: [Float](repeating: 0, count: w)))
+      layers.append(DenseLayer(inCount: w, outCount: p, weights: last, bias: output.bias))
+    }
     return VAE(architecture: upgraded, name: name, summary: summary, figures: figures, encoder: encoder,
                decoder: decoder, context: MLP(layers: layers), rows: self.rows, flows: flows)
   }
+
 }

@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
   @Option(help: "Moving averages of the current row's values to the left (row summary).") var rowsAverages = 4
   @Option(help: ArgumentHelp(
     "Further hidden layer widths of the context head's per-pixel network, comma-separated (row summary).",
-    discussion: "With --start-from a row-summary model (and no --rows), the widths must begin with the model's own deeper layers; each one added is as wide as the layer before it and starts as the identity, so training starts at the model's figures."))
+    discussion: "With --start-from a row-summary model (and no --rows), the widths must begin with the model's own deeper layers, and training starts at the model's figures: layers added as wide as the layer before them start as the identity; one layer of another width, at least twice the output layer's, starts as the output layer's product and its negative."))
   var contextDeeper: String?
   @Option(help: ArgumentHelp(
     "The posterior q(z|x): diagonal, householder:K, iaf:K[,H[,C]] or sylvester:K (K steps).",
@@ -293,13 +293,13 @@ struct Train: ParsableCommand {
         guard let rows = a.context?.rows else {
           throw TrainError("--context-deeper with --start-from needs a row-summary model (or --rows); \(startFrom) has \(a.context == nil ? "no context head" : "no row summary")")
         }
-        let width = a.context!.hidden
-        let last = rows.deeper.last ?? width
-        guard deeper.starts(with: rows.deeper), deeper.count > rows.deeper.count,
-              deeper.dropFirst(rows.deeper.count).allSatisfy({ $0 == last }) else {
-          throw TrainError("--context-deeper \(contextDeeper ?? "") with --start-from: \(startFrom)'s deeper layers are \(rows.deeper.isEmpty ? "none" : rows.deeper.map(String.init).joined(separator: ",")), and the widths must begin with them and add layers \(last) wide")
+        let last = rows.deeper.last ?? a.context!.hidden, p = a.likelihood.parametersPerPixel
+        let added = deeper.dropFirst(rows.deeper.count)
+        guard deeper.starts(with: rows.deeper), !added.isEmpty,
+              added.allSatisfy({ $0 == last }) || (added.count == 1 && added.first! >= 2 * p) else {
+          throw TrainError("--context-deeper \(contextDeeper ?? "") with --start-from: \(startFrom)'s deeper layers are \(rows.deeper.isEmpty ? "none" : rows.deeper.map(String.init).joined(separator: ",")), and the widths must begin with them and add layers \(last) wide, or one layer at least \(2 * p) wide")
         }
-        start = startModel.addingDeeperLayers(deeper)
+        start = startModel.addingDeeperLayers(deeper, seed: seed)
       }
       if let contextHidden, let head = start!.architecture.context, contextHidden != head.hidden {
         guard head.rows != nil, contextHidden > head.hidden else {

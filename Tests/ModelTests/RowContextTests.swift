@@ -215,6 +215,29 @@ struct RowContextTests {
       let loaded = try VAE(contentsOf: upgraded.serialized())
       #expect(loaded.identity == upgraded.identity && loaded.identity != model.identity)
     }
+    // One narrower layer (at least twice the 6 outputs of a 2-component mixture): the output
+    // layer's product split into v and −v, the same distributions to its rounding.
+    for (base, deeper) in [([Int](), [12]), ([], [20]), ([4], [4, 13])] {
+      let architecture = Architecture(
+        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
+        likelihood: .logisticMixture(components: 2),
+        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
+                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: base)))
+      let model = VAE(randomWith: architecture, seed: 12)
+      let upgraded = model.addingDeeperLayers(deeper, seed: 13)
+      #expect(upgraded.architecture.context?.rows?.deeper == deeper)
+      var generator = SeededGenerator(seed: 14)
+      let count = 3, p = architecture.pixelCount
+      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
+      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let gap = zip(before, after).map { abs($0 - $1) }.max() ?? 0
+      #expect(gap < 1e-4, "\(base) → \(deeper): the distributions moved by \(gap)")
+      let loaded = try VAE(contentsOf: upgraded.serialized())
+      #expect(loaded.identity == upgraded.identity && loaded.identity != model.identity)
+    }
   }
 
   /// A first hidden layer widened with new units whose outgoing weights are 0 leaves every
