@@ -64,6 +64,11 @@ import Testing
     Golden(
       original: "fashion-mnist-20-v3.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v3",
       identity: 0x60C6_CCBF_D4A3_A2D6),
+    // The int16 fashion-mnist that the model with a deeper per-pixel network replaced (issue
+    // 16): GoldenFileTests' file of fashion-mnist until then, made again by that build.
+    Golden(
+      original: "fashion-mnist-20-v4.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v4",
+      identity: 0x03E7_E334_1A36_9B86),
   ]
 
   @Test(arguments: files)
@@ -84,7 +89,7 @@ import Testing
   @Test func retiredModelsAreListedApartAndGoByTheirOwnNames() throws {
     #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1", "mnist-v2", "mnist-binary-v2",
                                            "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1",
-                                           "mnist-binary-plain-v2", "fashion-mnist-v3"])
+                                           "mnist-binary-plain-v2", "fashion-mnist-v3", "fashion-mnist-v4"])
     #expect(ModelRegistry.retiredBuiltins.map(\.name) == ModelRegistry.retiredNames, "a retired weights file does not load")
     #expect(Set(ModelRegistry.builtinNames).isDisjoint(with: ModelRegistry.retiredNames))
     #expect(ModelRegistry.builtins.allSatisfy { ModelRegistry.formerName(ofBuiltin: $0.name) == nil })

@@ -186,6 +186,15 @@ if [[ -n "${BBANS_FASHION_V3:-}" ]]; then
     --chunk 64 --lanes 4 --threads 1
 fi
 
+# The int16 fashion-mnist that the model with a deeper per-pixel network replaced (issue 16, now
+# fashion-mnist-v4), on a copy of fashion-mnist-20.idx: the top-level container of that time, as
+# the build of commit 5d7148c, the last in which it was current, makes it (BBANS_FASHION_V4).
+if [[ -n "${BBANS_FASHION_V4:-}" ]]; then
+  cp fashion-mnist-20.idx retired/fashion-mnist-20-v4.idx
+  "$BBANS_FASHION_V4" compress retired/fashion-mnist-20-v4.idx -o retired/fashion-mnist-20-v4.idx.bba -f \
+    --chunk 64 --lanes 4 --threads 1
+fi
+
 # A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
 # (images-8bit-rows.idx is a copy of images-8bit.idx, so that the container's name gives its
 # original): added with the bbans of the commit that brought the row summary; the files above
