@@ -302,8 +302,11 @@ struct Train: ParsableCommand {
         start = startModel.addingDeeperLayers(deeper, seed: seed)
       }
       if let contextHidden, let head = start!.architecture.context, contextHidden != head.hidden {
-        guard head.rows != nil, contextHidden > head.hidden else {
-          throw TrainError("--context-hidden \(contextHidden) with --start-from: \(startFrom)'s context network is \(head.hidden) wide, and only a row-summary model's can be widened")
+        guard head.rows != nil else {
+          throw TrainError("--context-hidden \(contextHidden) with --start-from: \(startFrom) has no row summary, and only a row-summary model's context network can be widened")
+        }
+        guard contextHidden > head.hidden else {
+          throw TrainError("--context-hidden \(contextHidden) with --start-from: \(startFrom)'s context network is \(head.hidden) wide, and it can be widened, not narrowed")
         }
         start = start!.addingHiddenUnits(width: contextHidden, seed: seed)
       }

@@ -177,6 +177,46 @@ import TestSupport
     #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("c.bbm").path))
   }
 
+  /// --start-from a row-summary model with --context-deeper or --context-hidden grows its
+  /// per-pixel network (a second layer, a wider first one), and the model trains and codes;
+  /// a model without a row summary, a narrower width or widths that drop its own layers are
+  /// refused with one line, writing nothing.
+  @Test func growingTheContextNetworkWithStartFrom() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (_, idx, bytes) = try fixtures(in: folder)
+    let base = ["--hidden", "16", "--latents", "3", "--components", "2", "--epochs", "1", "--threads", "1"]
+    let context = ["--context", "--context-neighbours", "10", "--context-hidden", "4"]
+    for (name, options) in [("plain-context.bbm", context), ("rows.bbm", context + ["--rows", "2,2"])] {
+      let result = try run(["train", idx.path, "-o", name] + options + base, in: folder)
+      #expect(result.status == 0, "\(result.stderr)")
+    }
+    for (name, options, hidden, deeper) in [("deeper.bbm", ["--context-deeper", "4"], 4, [4]),
+                                            ("narrow.bbm", ["--context-deeper", "12"], 4, [12]),
+                                            ("wider.bbm", ["--context-hidden", "7"], 7, []),
+                                            ("both.bbm", ["--context-hidden", "6", "--context-deeper", "4,4"], 6, [4, 4])] {
+      let result = try run(["train", idx.path, "-o", name, "--start-from", "rows.bbm"] + options + base, in: folder)
+      #expect(result.status == 0, "\(name): \(result.stderr)")
+      let model = try VAE(contentsOf: [UInt8](Data(contentsOf: folder.appendingPathComponent(name))))
+      #expect(model.architecture.context?.hidden == hidden && model.architecture.context?.rows?.deeper == deeper, "\(name)")
+      for command in [["compress", idx.path, "--model", name, "-o", "f.bba", "-f"], ["decompress", "f.bba", "--model", name, "-o", "f.idx", "-f"]] {
+        let coded = try run(command, in: folder)
+        #expect(coded.status == 0, "\(name): \(coded.stderr)")
+      }
+      #expect(try Data(contentsOf: folder.appendingPathComponent("f.idx")) == bytes, "\(name)")
+    }
+    for (options, message) in [(["--start-from", "plain-context.bbm", "--context-deeper", "4"], "needs a row-summary model"),
+                               (["--start-from", "rows.bbm", "--context-hidden", "3"], "can be widened, not narrowed"),
+                               (["--start-from", "plain-context.bbm", "--context-hidden", "8"], "has no row summary"),
+                               (["--start-from", "deeper.bbm", "--context-deeper", "5"], "must begin with them"),
+                               (["--start-from", "rows.bbm", "--context-deeper", "5"], "one layer at least 12 wide")] {
+      let refused = try run(["train", idx.path, "-o", "x.bbm"] + options + base, in: folder)
+      #expect(refused.status != 0 && refused.stderr.contains(message), "\(options): \(refused.stderr)")
+      #expect(refused.stderr.split(separator: "\n").count == 1)
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.bbm").path))
+    }
+  }
+
   /// --posterior from scratch and onto a diagonal model with --start-from: each flow trains,
   /// is listed by `bbans models`-style architecture, and codes a file that comes back; a flow
   /// model cannot take another flow.
