@@ -80,16 +80,18 @@ train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/v2/fashio
   --learning-rate 2e-4 --final-learning-rate 0.1 --validation 10000 --validate-every 2 --weight-decay 0.05 --average-decay 0.9995
 # That model is now fashion-mnist-v4 (its int16 form; its Float file is
 # weights/retired/fashion-mnist-v4.float32.bbm). The current fashion-mnist went on from it with a
-# second hidden layer of 128 units in its per-pixel network, added as the identity
-# (--context-deeper 128, so training starts at its figures): 10 epochs, then 6 more twice at lower
-# learning rates, one thread each, beside other runs (docs/MODELS.md, "Depth and width").
+# second hidden layer of 64 units in its per-pixel network (--context-deeper 64: it starts as the
+# output layer's product and its negative, so training starts at the model's figures): 10 epochs
+# on one thread beside other runs, then 6 more alone on both cores at a lower learning rate
+# (docs/MODELS.md, "Depth and width"; the 128-unit layer and the wider first layer tried beside
+# it: fashion-mnist-deep128-*-not-used.log, fashion-mnist-wide256-not-used.log, with
+# --context-deeper 128 or --context-hidden 256 in place of --context-deeper 64).
 mkdir -p "$out/v4" && cp "$out/fashion-mnist.bbm" "$out/v4/fashion-mnist.bbm"
-DEEP="--threads 1 --final-learning-rate 0.1 --validation 10000 --validate-every 2 --weight-decay 0.05 --average-decay 0.9995"
-"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/v4/fashion-mnist.bbm" --context-deeper 128 --epochs 10 \
-  --learning-rate 5e-4 $DEEP -o "$out/fashion-mnist-deep-10.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep-10.log"
-"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-deep-10.bbm" --epochs 6 --learning-rate 1e-4 $DEEP \
-  -o "$out/fashion-mnist-deep-16.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep-16.log"
-train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-deep-16.bbm" --epochs 6 --learning-rate 5e-5 $DEEP
+DEEP="--final-learning-rate 0.1 --validation 10000 --validate-every 2 --weight-decay 0.05 --average-decay 0.9995"
+"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/v4/fashion-mnist.bbm" --context-deeper 64 --threads 1 --epochs 10 \
+  --learning-rate 5e-4 $DEEP -o "$out/fashion-mnist-deep64-10.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep64-10.log"
+"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-deep64-10.bbm" --threads 2 --epochs 6 --learning-rate 1e-4 $DEEP \
+  -o "$out/fashion-mnist.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep64-16.log"
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
 PLAIN="--hidden 500,500 --latents 50 --threads 2"
