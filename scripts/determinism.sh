@@ -45,6 +45,9 @@ for entry in "${builds[@]}"; do
         images-binary-iaf.idx) model=(--model "$golden/model-iaf.bbm") ;;
         images-8bit-sylvester.idx) model=(--model "$golden/model-sylvester.bbm") ;;
         fashion-mnist-20-binary-plain.idx) model=(--model mnist-binary-plain) ;;
+        digits-20-mnist.idx) model=(--model mnist) ;;
+        digits-20-mnist-plain.idx) model=(--model mnist-plain) ;;
+        fashion-mnist-20-plain.idx) model=(--model fashion-mnist-plain) ;;
         *) model=() ;;
       esac
       decoded="$work/$name-$level-$base"

@@ -38,6 +38,11 @@ import Testing
     Golden(original: "fashion-mnist-20-binary.idx", model: nil, method: .bitsBack, builtin: "mnist-binary"),
     // A built-in model with an IAF posterior (issue 17), by name.
     Golden(original: "fashion-mnist-20-binary-plain.idx", model: nil, method: .bitsBack, builtin: "mnist-binary-plain", named: true),
+    // The other current built-in models, by name: mnist and mnist-plain on generated digits,
+    // fashion-mnist-plain on the 8-bit Fashion-MNIST images.
+    Golden(original: "digits-20-mnist.idx", model: nil, method: .bitsBack, builtin: "mnist", named: true),
+    Golden(original: "digits-20-mnist-plain.idx", model: nil, method: .bitsBack, builtin: "mnist-plain", named: true),
+    Golden(original: "fashion-mnist-20-plain.idx", model: nil, method: .bitsBack, builtin: "fashion-mnist-plain", named: true),
   ]
 
   /// The options make.sh gives `bbans compress`: --chunk 64 --lanes 4 --threads 1, and

@@ -62,6 +62,15 @@ done
 cp fashion-mnist-20-binary.idx fashion-mnist-20-binary-plain.idx
 "$bbans" compress fashion-mnist-20-binary-plain.idx -o fashion-mnist-20-binary-plain.idx.bba -f --model mnist-binary-plain \
   --chunk 64 --lanes 4 --threads 1
+# The current built-in models that no file above names (mnist, mnist-plain, fashion-mnist-plain),
+# by name: mnist and mnist-plain on copies of the generated digits of retired/ (no MNIST image
+# is checked in), fashion-mnist-plain on a copy of the 8-bit Fashion-MNIST images.
+cp retired/digits-20.idx digits-20-mnist.idx
+cp retired/digits-20.idx digits-20-mnist-plain.idx
+cp fashion-mnist-20.idx fashion-mnist-20-plain.idx
+for p in digits-20-mnist.idx:mnist digits-20-mnist-plain.idx:mnist-plain fashion-mnist-20-plain.idx:fashion-mnist-plain; do
+  "$bbans" compress "${p%%:*}" -o "${p%%:*}.bba" -f --model "${p##*:}" --chunk 64 --lanes 4 --threads 1
+done
 # Flow posteriors (issue 17; weights file version 3), each on a copy of its images: Householder
 # on the 8-bit images, IAF on the binary ones, Sylvester with a context head on the 8-bit ones.
 cp images-8bit.idx images-8bit-householder.idx; cp images-binary.idx images-binary-iaf.idx; cp images-8bit.idx images-8bit-sylvester.idx
