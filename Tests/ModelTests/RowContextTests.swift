@@ -166,6 +166,30 @@ struct RowContextTests {
     #expect(rowGradient.state.weights.contains { $0 != 0 } && rowGradient.global.weights.contains { $0 != 0 })
   }
 
+  /// A small 2-component row-summary model's architecture, with the given deeper layers.
+  static func smallRowModel(deeper: [Int]) -> Architecture {
+    Architecture(
+      height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
+      likelihood: .logisticMixture(components: 2),
+      context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
+                           rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: deeper)))
+  }
+
+  /// Every pixel's parameters from two models on the same random images and latents (the
+  /// first model's decoder features for both), to compare a model with an upgraded copy.
+  static func pixelParameters(of model: VAE, and upgraded: VAE, images count: Int, seed: UInt64) -> ([Float], [Float]) {
+    var generator = SeededGenerator(seed: seed)
+    let p = model.architecture.pixelCount, latentCount = model.architecture.latentCount
+    let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let latents = (0..<(count * latentCount)).map { _ in Float(generator.nextGaussian()) }
+    let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
+    let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+    let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+    return (before, after)
+  }
+
+  static func largestGap(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+
   /// A context model with a row summary added computes what it computed before (the new
   /// inputs' weights are 0), to the rounding of the first layer's split product.
   @Test func addingARowSummaryKeepsTheDistributions() throws {
@@ -176,16 +200,9 @@ struct RowContextTests {
     for deeper in [[], [6], [6, 4]] {
       let upgraded = model.addingRowSummary(RowSummary(stateWidth: 3, globalWidth: 2, deeper: deeper), seed: 4)
       #expect(upgraded.architecture.context?.rows?.deeper == deeper)
-      var generator = SeededGenerator(seed: 5)
-      let count = 4, p = old.pixelCount
-      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
-      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
-      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let (before, after) = Self.pixelParameters(of: model, and: upgraded, images: 4, seed: 5)
       if deeper.last ?? 6 == 6 {
-        let gap = zip(before, after).map { abs($0 - $1) }.max() ?? 0
-        #expect(gap < 1e-4, "deeper \(deeper): the distributions moved by \(gap)")
+        #expect(Self.largestGap(before, after) < 1e-4, "deeper \(deeper): the distributions moved")
       }
       let loaded = try VAE(contentsOf: upgraded.serialized())
       #expect(loaded.identity == upgraded.identity)
@@ -196,21 +213,11 @@ struct RowContextTests {
   /// same bit for bit, and the widths it keeps are the model's own.
   @Test func addingDeeperLayersKeepsTheDistributions() throws {
     for (base, deeper) in [([Int](), [6]), ([], [6, 6]), ([4], [4, 4])] {
-      let architecture = Architecture(
-        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
-        likelihood: .logisticMixture(components: 2),
-        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
-                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: base)))
+      let architecture = Self.smallRowModel(deeper: base)
       let model = VAE(randomWith: architecture, seed: 7)
       let upgraded = model.addingDeeperLayers(deeper)
       #expect(upgraded.architecture.context?.rows?.deeper == deeper)
-      var generator = SeededGenerator(seed: 8)
-      let count = 3, p = architecture.pixelCount
-      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
-      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
-      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
+      let (before, after) = Self.pixelParameters(of: model, and: upgraded, images: 3, seed: 8)
       #expect(before.map(\.bitPattern) == after.map(\.bitPattern), "\(base) → \(deeper)")
       let loaded = try VAE(contentsOf: upgraded.serialized())
       #expect(loaded.identity == upgraded.identity && loaded.identity != model.identity)
@@ -218,23 +225,12 @@ struct RowContextTests {
     // One narrower layer (at least twice the 6 outputs of a 2-component mixture): the output
     // layer's product split into v and −v, the same distributions to its rounding.
     for (base, deeper) in [([Int](), [12]), ([], [20]), ([4], [4, 13])] {
-      let architecture = Architecture(
-        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
-        likelihood: .logisticMixture(components: 2),
-        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
-                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: base)))
+      let architecture = Self.smallRowModel(deeper: base)
       let model = VAE(randomWith: architecture, seed: 12)
       let upgraded = model.addingDeeperLayers(deeper, seed: 13)
       #expect(upgraded.architecture.context?.rows?.deeper == deeper)
-      var generator = SeededGenerator(seed: 14)
-      let count = 3, p = architecture.pixelCount
-      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
-      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
-      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let gap = zip(before, after).map { abs($0 - $1) }.max() ?? 0
-      #expect(gap < 1e-4, "\(base) → \(deeper): the distributions moved by \(gap)")
+      let (before, after) = Self.pixelParameters(of: model, and: upgraded, images: 3, seed: 14)
+      #expect(Self.largestGap(before, after) < 1e-4, "\(base) → \(deeper): the distributions moved")
       let loaded = try VAE(contentsOf: upgraded.serialized())
       #expect(loaded.identity == upgraded.identity && loaded.identity != model.identity)
     }
@@ -244,23 +240,12 @@ struct RowContextTests {
   /// distribution the same, to the rounding of the first layer's split product.
   @Test func addingHiddenUnitsKeepsTheDistributions() throws {
     for deeper in [[Int](), [5]] {
-      let architecture = Architecture(
-        height: 5, width: 6, encoderHidden: [8], decoderHidden: [8], latentCount: 3, bucketBits: 8,
-        likelihood: .logisticMixture(components: 2),
-        context: ContextHead(features: 2, hidden: 6, neighbourCount: 12,
-                             rows: RowSummary(stateWidth: 3, globalWidth: 2, deeper: deeper)))
+      let architecture = Self.smallRowModel(deeper: deeper)
       let model = VAE(randomWith: architecture, seed: 9)
       let upgraded = model.addingHiddenUnits(width: 10, seed: 10)
       #expect(upgraded.architecture.context?.hidden == 10)
-      var generator = SeededGenerator(seed: 11)
-      let count = 3, p = architecture.pixelCount
-      let pixels = (0..<(count * p)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-      let latents = (0..<(count * 3)).map { _ in Float(generator.nextGaussian()) }
-      let features = latents.withUnsafeBufferPointer { model.likelihoodParameters(latents: $0, count: count) }
-      let before = pixels.withUnsafeBufferPointer { model.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let after = pixels.withUnsafeBufferPointer { upgraded.pixelParameters(decoderOutputs: features, pixels: $0, count: count) }
-      let gap = zip(before, after).map { abs($0 - $1) }.max() ?? 0
-      #expect(gap < 1e-4, "deeper \(deeper): the distributions moved by \(gap)")
+      let (before, after) = Self.pixelParameters(of: model, and: upgraded, images: 3, seed: 11)
+      #expect(Self.largestGap(before, after) < 1e-4, "deeper \(deeper): the distributions moved")
       #expect(try VAE(contentsOf: upgraded.serialized()).identity == upgraded.identity)
     }
   }
