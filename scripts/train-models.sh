@@ -87,11 +87,20 @@ train fashion-mnist "$F/train-images-idx3-ubyte.gz" --start-from "$out/v2/fashio
 # it: fashion-mnist-deep128-*-not-used.log, fashion-mnist-wide256-not-used.log, with
 # --context-deeper 128 or --context-hidden 256 in place of --context-deeper 64).
 mkdir -p "$out/v4" && cp "$out/fashion-mnist.bbm" "$out/v4/fashion-mnist.bbm"
-DEEP="--final-learning-rate 0.1 --validation 10000 --validate-every 2 --weight-decay 0.05 --average-decay 0.9995"
+DEEP="--final-learning-rate 0.1 --validation 10000 --validate-every 2 --average-decay 0.9995"
 "$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/v4/fashion-mnist.bbm" --context-deeper 64 --threads 1 --epochs 10 \
-  --learning-rate 5e-4 $DEEP -o "$out/fashion-mnist-deep64-10.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep64-10.log"
-"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-deep64-10.bbm" --threads 2 --epochs 6 --learning-rate 1e-4 $DEEP \
-  -o "$out/fashion-mnist.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep64-16.log"
+  --learning-rate 5e-4 $DEEP --weight-decay 0.05 -o "$out/fashion-mnist-deep64-10.bbm" --name fashion-mnist --builtin-name -f \
+  | tee "$out/fashion-mnist-deep64-10.log"
+"$B" train "$F/train-images-idx3-ubyte.gz" --start-from "$out/fashion-mnist-deep64-10.bbm" --threads 2 --epochs 6 --learning-rate 1e-4 \
+  $DEEP --weight-decay 0.05 -o "$out/fashion-mnist.bbm" --name fashion-mnist --builtin-name -f | tee "$out/fashion-mnist-deep64-16.log"
+# mnist the same way, from the row-summary mnist above (now mnist-v2, its int16 form mnist-v3),
+# with its weight decay and --shift 1: 10 epochs on both cores, then 6 more on one thread, each
+# beside another run.
+mkdir -p "$out/v2" && cp "$out/mnist.bbm" "$out/v2/mnist.bbm"
+"$B" train "$M" --start-from "$out/v2/mnist.bbm" --context-deeper 64 --threads 2 --epochs 10 --learning-rate 5e-4 $DEEP \
+  --weight-decay 0.1 --shift 1 -o "$out/mnist-deep64-10.bbm" --name mnist --builtin-name -f | tee "$out/mnist-deep64-10.log"
+"$B" train "$M" --start-from "$out/mnist-deep64-10.bbm" --threads 1 --epochs 6 --learning-rate 1e-4 $DEEP \
+  --weight-decay 0.1 --shift 1 -o "$out/mnist.bbm" --name mnist --builtin-name -f | tee "$out/mnist-deep64-16.log"
 
 # Factorized ("plain") models: p(x|z) = ∏ p(x_i|z).
 PLAIN="--hidden 500,500 --latents 50 --threads 2"
@@ -112,8 +121,9 @@ train fashion-mnist-plain "$F/train-images-idx3-ubyte.gz" --likelihood beta-bino
 # ones, NAME-v1 for the plain ones), which is what the commands convert; with the files above,
 # "$out/$name.bbm" is the same model (mnist-binary-plain-v1 converts to the retired
 # mnist-binary-plain-v2). The IAF mnist-binary-plain's Float file was never a built-in model:
-# its int16 form is converted from the file, and so are the current fashion-mnist's and
-# fashion-mnist-v4's (fashion-mnist-v2 converts to the retired fashion-mnist-v3). The output:
+# its int16 form is converted from the file, and so are the current fashion-mnist's and mnist's
+# and fashion-mnist-v4's (fashion-mnist-v2 converts to the retired fashion-mnist-v3, mnist-v2 to
+# mnist-v3). The output:
 # docs/training/int16-convert.log.
 {
   for name in mnist-v2 mnist-binary-v2 fashion-mnist-v2 mnist-plain-v1 mnist-binary-plain-v1 fashion-mnist-plain-v1; do
@@ -127,4 +137,6 @@ train fashion-mnist-plain "$F/train-images-idx3-ubyte.gz" --likelihood beta-bino
     --name fashion-mnist --builtin-name --validation-data "$F/train-images-idx3-ubyte.gz" --last 10000
   "$B" convert "$out/fashion-mnist.bbm" -o "$out/fashion-mnist-int16.bbm" -f --arithmetic int16 \
     --name fashion-mnist --builtin-name --validation-data "$F/train-images-idx3-ubyte.gz" --last 10000
+  "$B" convert "$out/mnist.bbm" -o "$out/mnist-int16.bbm" -f --arithmetic int16 \
+    --name mnist --builtin-name --validation-data "$M" --last 10000
 } | tee "$out/int16-convert.log"

@@ -69,6 +69,9 @@ import Testing
     Golden(
       original: "fashion-mnist-20-v4.idx", recordedName: "fashion-mnist", retired: "fashion-mnist-v4",
       identity: 0x03E7_E334_1A36_9B86),
+    // The int16 mnist that the model with a deeper per-pixel network replaced (issue 16):
+    // GoldenFileTests' file of mnist until then (testdata/golden/digits-20-mnist.idx.bba).
+    Golden(original: "digits-20-v3.idx", recordedName: "mnist", retired: "mnist-v3", identity: 0xB3BB_4393_9D64_4ED5),
   ]
 
   @Test(arguments: files)
@@ -89,7 +92,7 @@ import Testing
   @Test func retiredModelsAreListedApartAndGoByTheirOwnNames() throws {
     #expect(ModelRegistry.retiredNames == ["mnist-v1", "mnist-binary-v1", "fashion-mnist-v1", "mnist-v2", "mnist-binary-v2",
                                            "fashion-mnist-v2", "mnist-plain-v1", "mnist-binary-plain-v1", "fashion-mnist-plain-v1",
-                                           "mnist-binary-plain-v2", "fashion-mnist-v3", "fashion-mnist-v4"])
+                                           "mnist-binary-plain-v2", "fashion-mnist-v3", "fashion-mnist-v4", "mnist-v3"])
     #expect(ModelRegistry.retiredBuiltins.map(\.name) == ModelRegistry.retiredNames, "a retired weights file does not load")
     #expect(Set(ModelRegistry.builtinNames).isDisjoint(with: ModelRegistry.retiredNames))
     #expect(ModelRegistry.builtins.allSatisfy { ModelRegistry.formerName(ofBuiltin: $0.name) == nil })

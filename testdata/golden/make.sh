@@ -204,6 +204,15 @@ if [[ -n "${BBANS_FASHION_V4:-}" ]]; then
     --chunk 64 --lanes 4 --threads 1
 fi
 
+# The int16 mnist that the model with a deeper per-pixel network replaced (issue 16, now
+# mnist-v3), on a copy of the generated digits: the top-level digits-20-mnist container of that
+# time, as the build of commit 00f2618, the last in which it was current, makes it (BBANS_MNIST_V3).
+if [[ -n "${BBANS_MNIST_V3:-}" ]]; then
+  cp retired/digits-20.idx retired/digits-20-v3.idx
+  "$BBANS_MNIST_V3" compress retired/digits-20-v3.idx -o retired/digits-20-v3.idx.bba -f --model mnist \
+    --chunk 64 --lanes 4 --threads 1
+fi
+
 # A context head with a row summary (weights file version 2, issue 16), on the 8-bit images
 # (images-8bit-rows.idx is a copy of images-8bit.idx, so that the container's name gives its
 # original): added with the bbans of the commit that brought the row summary; the files above
